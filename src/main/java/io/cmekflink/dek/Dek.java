@@ -1,0 +1,180 @@
+package io.cmekflink.dek;
+
+import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * A data key: a 256-bit AES key from KMS together with its EDEK and the key ARN that wrapped it.
+ *
+ * <p>This is the only type that holds plaintext key bytes. It exposes AES-256-GCM operations on the
+ * key, never the key itself, and its {@link #toString()} names only the key ARN.
+ *
+ * <p>Nonces follow the deterministic construction of NIST SP 800-38D section 8.2.1: a 32-bit fixed
+ * field chosen at random for each DEK followed by a 64-bit invocation counter. A DEK is created by
+ * one {@code GenerateDataKey} call and used by one cache in one process, so the counter alone makes
+ * every nonce unique under that key. The encryption budget ({@code maxEncryptions}) stays far below
+ * the 2^32 invocations that section 8.3 allows per key.
+ *
+ * <p>Thread safety: all methods may be called from any thread. Each thread uses its own {@link
+ * Cipher}.
+ */
+public final class Dek {
+
+    public static final int KEY_BYTES = 32;
+    public static final int NONCE_BYTES = 12;
+    public static final int TAG_BYTES = 16;
+    private static final String TRANSFORMATION = "AES/GCM/NoPadding";
+    private static final ThreadLocal<Cipher> CIPHERS = ThreadLocal.withInitial(Dek::newCipher);
+
+    private final SecretKeySpec key;
+    private final byte[] edek;
+    private final String keyArn;
+    private final int nonceFixedField;
+    private final long maxEncryptions;
+    private final AtomicLong invocations = new AtomicLong();
+
+    private Dek(
+            byte[] plaintextKey,
+            byte[] edek,
+            String keyArn,
+            int nonceFixedField,
+            long maxEncryptions) {
+        if (plaintextKey.length != KEY_BYTES) {
+            throw new IllegalArgumentException(
+                    "data key must be " + KEY_BYTES + " bytes, got " + plaintextKey.length);
+        }
+        this.key = new SecretKeySpec(plaintextKey, "AES");
+        this.edek = edek.clone();
+        this.keyArn = keyArn;
+        this.nonceFixedField = nonceFixedField;
+        this.maxEncryptions = maxEncryptions;
+    }
+
+    /**
+     * Creates a DEK for encryption. Takes ownership of {@code plaintextKey}: the array is zeroed
+     * before this method returns, so the caller keeps no copy.
+     *
+     * @param maxEncryptions how many records this DEK may seal before it is exhausted
+     * @param nonceFixedField the 32-bit fixed field of every nonce; random for a real DEK
+     */
+    public static Dek takeOwnershipForEncryption(
+            byte[] plaintextKey,
+            byte[] edek,
+            String keyArn,
+            long maxEncryptions,
+            int nonceFixedField) {
+        if (maxEncryptions < 1 || maxEncryptions > (1L << 32)) {
+            throw new IllegalArgumentException(
+                    "maxEncryptions must be between 1 and 2^32, got " + maxEncryptions);
+        }
+        try {
+            return new Dek(plaintextKey, edek, keyArn, nonceFixedField, maxEncryptions);
+        } finally {
+            Arrays.fill(plaintextKey, (byte) 0);
+        }
+    }
+
+    /**
+     * Creates a DEK that can only decrypt. Takes ownership of {@code plaintextKey}: the array is
+     * zeroed before this method returns.
+     */
+    public static Dek takeOwnershipForDecryption(byte[] plaintextKey, byte[] edek, String keyArn) {
+        try {
+            return new Dek(plaintextKey, edek, keyArn, 0, 0);
+        } finally {
+            Arrays.fill(plaintextKey, (byte) 0);
+        }
+    }
+
+    /** The key ARN that KMS reported for this DEK's EDEK. */
+    public String keyArn() {
+        return keyArn;
+    }
+
+    /** A copy of the EDEK, the DEK encrypted by KMS. */
+    public byte[] edek() {
+        return edek.clone();
+    }
+
+    /** The number of seals this DEK can still perform. */
+    public long remainingEncryptions() {
+        return Math.max(0, maxEncryptions - invocations.get());
+    }
+
+    /** The fraction of the encryption budget already used, between 0 and 1. */
+    public double usedFraction() {
+        if (maxEncryptions == 0) {
+            return 1.0;
+        }
+        return Math.min(1.0, (double) invocations.get() / maxEncryptions);
+    }
+
+    /**
+     * Encrypts {@code plaintext[offset, offset + length)} with AES-256-GCM under a fresh nonce.
+     *
+     * @param nonceOut receives the 12-byte nonce
+     * @return the ciphertext followed by the 16-byte tag
+     * @throws DekExhaustedException when the encryption budget is spent
+     */
+    public byte[] seal(byte[] nonceOut, byte[] aad, byte[] plaintext, int offset, int length)
+            throws DekExhaustedException {
+        long counter = invocations.getAndIncrement();
+        if (counter >= maxEncryptions) {
+            throw new DekExhaustedException(keyArn, maxEncryptions);
+        }
+        ByteBuffer.wrap(nonceOut, 0, NONCE_BYTES).putInt(nonceFixedField).putLong(counter);
+        Cipher cipher = CIPHERS.get();
+        try {
+            cipher.init(
+                    Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BYTES * 8, nonceOut, 0, 12));
+            cipher.updateAAD(aad);
+            return cipher.doFinal(plaintext, offset, length);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM encryption failed", e);
+        }
+    }
+
+    /**
+     * Decrypts and verifies {@code ciphertextAndTag} (ciphertext followed by the 16-byte tag).
+     *
+     * @return the plaintext
+     * @throws AEADBadTagException when the tag does not verify: wrong key, nonce, associated data
+     *     or a changed byte
+     */
+    public byte[] open(byte[] nonce, byte[] aad, byte[] ciphertextAndTag)
+            throws AEADBadTagException {
+        if (nonce.length != NONCE_BYTES) {
+            throw new AEADBadTagException(
+                    "nonce must be " + NONCE_BYTES + " bytes, got " + nonce.length);
+        }
+        Cipher cipher = CIPHERS.get();
+        try {
+            cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BYTES * 8, nonce));
+            cipher.updateAAD(aad);
+            return cipher.doFinal(ciphertextAndTag);
+        } catch (AEADBadTagException e) {
+            throw e;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM decryption failed", e);
+        }
+    }
+
+    private static Cipher newCipher() {
+        try {
+            return Cipher.getInstance(TRANSFORMATION);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(TRANSFORMATION + " is not available in this JVM", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Dek[keyArn=" + keyArn + ", key=***]";
+    }
+}
