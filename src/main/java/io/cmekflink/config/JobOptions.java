@@ -1,0 +1,337 @@
+package io.cmekflink.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every key of a job definition that is not a Flink ({@code flink.}) or Kafka ({@code kafka.})
+ * setting. {@code docs/configuration.md} lists the same keys; a test keeps the two in step.
+ */
+public final class JobOptions {
+
+    private JobOptions() {}
+
+    public static final Option<String> JOB_NAME =
+            Option.string(
+                    "job.name",
+                    "cmek-flink-encrypt",
+                    "Name of the Flink job; also the prefix of Kafka transactional ids and the"
+                            + " default consumer group id.");
+
+    public static final Option<Integer> PARALLELISM =
+            Option.integer(
+                    "job.parallelism", 0, 0, "Parallelism of the job; 0 keeps Flink's default.");
+
+    public static final Option<String> GEO =
+            Option.oneOf(
+                            "geo",
+                            null,
+                            "Platform region of this job; linked keys must live in one of its AWS"
+                                    + " regions.",
+                            "AU",
+                            "EU",
+                            "ME",
+                            "US",
+                            "IN")
+                    .requiredOption();
+
+    public static final Option<String> RECORDS_TOPIC =
+            Option.string("records.topic", null, "Topic of the sensitive input records.")
+                    .requiredOption();
+
+    public static final Option<String> RECORDS_FORMAT =
+            Option.oneOf(
+                    "records.format",
+                    "avro",
+                    "Value format of the input records: Avro binary, Avro behind the 5-byte"
+                            + " Confluent framing, or plain JSON objects mapped by field name.",
+                    "avro",
+                    "confluent-avro",
+                    "json");
+
+    public static final Option<String> RECORDS_SCHEMA =
+            Option.string(
+                    "records.schema",
+                    "",
+                    "Writer schema file of the input records; required for the avro and json"
+                            + " formats.");
+
+    public static final Option<Map<String, String>> RECORDS_SCHEMA_IDS =
+            Option.map(
+                    "records.schema-ids",
+                    "For confluent-avro: schema id to schema file, one entry per writer schema"
+                            + " version.");
+
+    public static final Option<String> RECORDS_ORG_ID_FIELD =
+            Option.string(
+                    "records.org-id-field",
+                    "org_id",
+                    "Top-level string field of the input record that holds the org id.");
+
+    public static final Option<String> RECORDS_GROUP_ID =
+            Option.string(
+                    "records.group-id",
+                    "",
+                    "Consumer group id of the records source; empty means the job name.");
+
+    public static final Option<String> RECORDS_STARTING_OFFSETS =
+            Option.oneOf(
+                    "records.starting-offsets",
+                    "committed",
+                    "Where a fresh start reads the records topic: the group's committed offsets"
+                            + " (earliest when none), earliest or latest. A restore from a"
+                            + " checkpoint always continues where it stopped.",
+                    "committed",
+                    "earliest",
+                    "latest");
+
+    public static final Option<List<String>> RECORDS_HEADERS_ALLOWLIST =
+            Option.list(
+                    "records.headers-allowlist",
+                    "Kafka headers copied from input to output records; all others are dropped,"
+                            + " since headers may carry personal data.");
+
+    public static final Option<Integer> RECORDS_JSON_MAX_DEPTH =
+            Option.integer(
+                    "records.json-max-depth",
+                    64,
+                    1,
+                    "Maximum nesting depth of a JSON input value; deeper values become"
+                            + " MALFORMED_RECORD dead letters.");
+
+    public static final Option<String> KEY_CHANGES_TOPIC =
+            Option.string(
+                            "key-changes.topic",
+                            null,
+                            "Compacted topic of key-change events, keyed by org id.")
+                    .requiredOption();
+
+    public static final Option<Long> KEY_CHANGES_MAX_VERSION_JUMP =
+            Option.longValue(
+                    "key-changes.max-version-jump",
+                    1000,
+                    1,
+                    Long.MAX_VALUE,
+                    "How far a key-change event's version may be ahead of the org's current"
+                            + " version; larger jumps are rejected.");
+
+    public static final Option<Duration> KEY_CHANGES_CATCH_UP_TIMEOUT =
+            Option.duration(
+                    "key-changes.catch-up-timeout",
+                    Duration.ofMinutes(2),
+                    "On a fresh start, the longest time to wait for the replay of the key-change"
+                            + " topic before the link wait of pending records starts anyway.");
+
+    public static final Option<String> OUTPUT_TOPIC =
+            Option.string("output.topic", null, "Topic of the encrypted records.").requiredOption();
+
+    public static final Option<Integer> OUTPUT_MAX_RECORD_BYTES =
+            Option.integer(
+                    "output.max-record-bytes",
+                    1_000_000,
+                    1024,
+                    "Largest encrypted record value, in bytes; keep it below the output topic's"
+                            + " max.message.bytes. Larger records become RECORD_TOO_LARGE dead"
+                            + " letters.");
+
+    public static final Option<String> DEAD_LETTERS_TOPIC =
+            Option.string("dead-letters.topic", null, "Topic of the dead letters.")
+                    .requiredOption();
+
+    public static final Option<List<String>> ENCRYPTION_BINDING_FIELDS =
+            Option.list(
+                    "encryption.binding-fields",
+                    "Unmarked fields (dotted paths) whose values are bound into the associated"
+                            + " data, so that ciphertext cannot be moved to another record.");
+
+    public static final Option<List<String>> ENCRYPTION_MARKING_TAGS =
+            Option.list(
+                    "encryption.marking-tags",
+                    "Confluent-style tags (\"confluent:tags\") that mark a field as sensitive,"
+                            + " in addition to \"sensitive\": true.");
+
+    public static final Option<String> ENCRYPTION_DERIVED_SCHEMA_DIR =
+            Option.string(
+                    "encryption.derived-schema-dir",
+                    "",
+                    "Directory to which the job writes the derived output schema at start;"
+                            + " empty writes none.");
+
+    public static final Option<Duration> LINK_WAIT =
+            Option.duration(
+                    "link.wait",
+                    Duration.ofMinutes(5),
+                    "How long a record of an org without a key link waits for one before it"
+                            + " becomes a NO_KEY_LINKED dead letter.");
+
+    public static final Option<Integer> LINK_MAX_PENDING_PER_ORG =
+            Option.integer(
+                    "link.max-pending-per-org",
+                    1000,
+                    0,
+                    "Most records of one org that wait for a link in state; more become"
+                            + " NO_KEY_LINKED dead letters at once. 0 turns waiting off.");
+
+    public static final Option<Duration> DEK_MAX_AGE =
+            Option.duration(
+                    "dek.max-age",
+                    Duration.ofMinutes(10),
+                    "Longest time a data key is used after its creation.");
+
+    public static final Option<Duration> DEK_REFRESH_AHEAD =
+            Option.duration(
+                    "dek.refresh-ahead",
+                    Duration.ofMinutes(1),
+                    "How long before dek.max-age a data key in use is replaced in the"
+                            + " background.");
+
+    public static final Option<Long> DEK_MAX_ENCRYPTIONS =
+            Option.longValue(
+                    "dek.max-encryptions",
+                    1L << 24,
+                    1,
+                    1L << 32,
+                    "Most records sealed under one data key.");
+
+    public static final Option<Long> DEK_MAX_ENTRIES =
+            Option.longValue(
+                    "dek.max-entries",
+                    100_000,
+                    1,
+                    Long.MAX_VALUE,
+                    "Most data keys cached per parallel instance.");
+
+    public static final Option<Duration> DEK_FAILURE_TTL =
+            Option.duration(
+                    "dek.failure-ttl",
+                    Duration.ofSeconds(30),
+                    "How long a key that KMS refused (disabled, deleted, denied) stays refused"
+                            + " without another KMS call.");
+
+    public static final Option<String> KMS_REGION =
+            Option.string(
+                            "kms.region",
+                            null,
+                            "AWS region that the job runs in; KMS calls for a key go to the key's"
+                                    + " own region.")
+                    .requiredOption();
+
+    public static final Option<String> KMS_ENDPOINT =
+            Option.string(
+                    "kms.endpoint",
+                    "",
+                    "KMS endpoint override, such as a local emulator; empty uses AWS.");
+
+    public static final Option<Integer> KMS_MAX_CONCURRENCY =
+            Option.integer(
+                    "kms.max-concurrency",
+                    50,
+                    1,
+                    "Connection pool size of each KMS client (one per region and parallel"
+                            + " instance).");
+
+    public static final Option<Duration> KMS_ATTEMPT_TIMEOUT =
+            Option.duration(
+                    "kms.attempt-timeout", Duration.ofSeconds(5), "Timeout of one KMS attempt.");
+
+    public static final Option<Integer> KMS_RETRY_MAX_ATTEMPTS =
+            Option.integer(
+                    "kms.retry.max-attempts",
+                    10,
+                    1,
+                    "Most attempts of one KMS call on throttling and unavailability.");
+
+    public static final Option<Duration> KMS_RETRY_BASE_DELAY =
+            Option.duration(
+                    "kms.retry.base-delay",
+                    Duration.ofMillis(100),
+                    "Delay before the first retry; it doubles per retry, with jitter.");
+
+    public static final Option<Duration> KMS_RETRY_MAX_DELAY =
+            Option.duration(
+                    "kms.retry.max-delay",
+                    Duration.ofSeconds(5),
+                    "Longest delay between two attempts.");
+
+    public static final Option<Duration> KMS_RETRY_BUDGET =
+            Option.duration(
+                    "kms.retry.budget",
+                    Duration.ofSeconds(30),
+                    "Total time one KMS call may take with its retries; after it the record"
+                            + " becomes a retriable dead letter.");
+
+    public static final Option<Integer> ASYNC_CAPACITY =
+            Option.integer(
+                    "async.capacity",
+                    1000,
+                    1,
+                    "Most records in flight in the encrypt step of each parallel instance.");
+
+    public static final Option<Duration> ASYNC_TIMEOUT =
+            Option.duration(
+                    "async.timeout",
+                    Duration.ofSeconds(90),
+                    "Longest time a record may spend in the encrypt step; must exceed"
+                            + " kms.retry.budget plus kms.attempt-timeout.");
+
+    public static final Option<Duration> CHECKPOINT_INTERVAL =
+            Option.duration(
+                    "checkpoint.interval",
+                    Duration.ofSeconds(10),
+                    "Interval of aligned checkpoints; output becomes visible to read_committed"
+                            + " consumers when a checkpoint completes.");
+
+    public static final Option<String> DELIVERY_GUARANTEE =
+            Option.oneOf(
+                    "delivery.guarantee",
+                    "exactly-once",
+                    "Kafka sink guarantee: exactly-once uses transactions and needs"
+                            + " checkpoints.",
+                    "exactly-once",
+                    "at-least-once");
+
+    /** All keys, in documentation order. */
+    public static final List<Option<?>> ALL =
+            List.of(
+                    JOB_NAME,
+                    PARALLELISM,
+                    GEO,
+                    RECORDS_TOPIC,
+                    RECORDS_FORMAT,
+                    RECORDS_SCHEMA,
+                    RECORDS_SCHEMA_IDS,
+                    RECORDS_ORG_ID_FIELD,
+                    RECORDS_GROUP_ID,
+                    RECORDS_STARTING_OFFSETS,
+                    RECORDS_HEADERS_ALLOWLIST,
+                    RECORDS_JSON_MAX_DEPTH,
+                    KEY_CHANGES_TOPIC,
+                    KEY_CHANGES_MAX_VERSION_JUMP,
+                    KEY_CHANGES_CATCH_UP_TIMEOUT,
+                    OUTPUT_TOPIC,
+                    OUTPUT_MAX_RECORD_BYTES,
+                    DEAD_LETTERS_TOPIC,
+                    ENCRYPTION_BINDING_FIELDS,
+                    ENCRYPTION_MARKING_TAGS,
+                    ENCRYPTION_DERIVED_SCHEMA_DIR,
+                    LINK_WAIT,
+                    LINK_MAX_PENDING_PER_ORG,
+                    DEK_MAX_AGE,
+                    DEK_REFRESH_AHEAD,
+                    DEK_MAX_ENCRYPTIONS,
+                    DEK_MAX_ENTRIES,
+                    DEK_FAILURE_TTL,
+                    KMS_REGION,
+                    KMS_ENDPOINT,
+                    KMS_MAX_CONCURRENCY,
+                    KMS_ATTEMPT_TIMEOUT,
+                    KMS_RETRY_MAX_ATTEMPTS,
+                    KMS_RETRY_BASE_DELAY,
+                    KMS_RETRY_MAX_DELAY,
+                    KMS_RETRY_BUDGET,
+                    ASYNC_CAPACITY,
+                    ASYNC_TIMEOUT,
+                    CHECKPOINT_INTERVAL,
+                    DELIVERY_GUARANTEE);
+}

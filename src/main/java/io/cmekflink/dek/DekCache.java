@@ -1,0 +1,180 @@
+package io.cmekflink.dek;
+
+import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.cmekflink.kms.GeneratedDataKey;
+import io.cmekflink.kms.KmsCallException;
+import io.cmekflink.kms.KmsErrors;
+import java.security.SecureRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The DEKs of one parallel instance, keyed by org and key ({@link DekKey}).
+ *
+ * <ul>
+ *   <li>Expiry after write: a DEK is used at most {@code maxAge} after its creation, however often
+ *       it is used.
+ *   <li>Refresh ahead: a DEK in use is replaced in the background {@code refreshAhead} before it
+ *       expires, and when it has used 90% of its encryption budget, so that records do not wait for
+ *       KMS in steady state.
+ *   <li>Concurrent misses for one key share one {@code GenerateDataKey} call.
+ *   <li>A failure that makes a key unusable is remembered for {@code failureTtl}: records of that
+ *       key fail at once, without a KMS call each.
+ * </ul>
+ *
+ * <p>Plaintext DEKs live only here, in {@link Dek} objects: never in Flink state, logs or metrics.
+ * {@link javax.crypto.spec.SecretKeySpec} cannot be wiped, so an evicted DEK's key bytes stay on
+ * the heap until garbage collection.
+ *
+ * <p>Thread safety: safe for concurrent use.
+ */
+public final class DekCache {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DekCache.class);
+
+    private final DekCacheSettings settings;
+    private final BiFunction<String, String, CompletableFuture<GeneratedDataKey>> generator;
+    private final AsyncLoadingCache<DekKey, Dek> deks;
+    private final Cache<DekKey, KmsCallException> failures;
+    private final SecureRandom random = new SecureRandom();
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
+    private final LongAdder cachedFailureHits = new LongAdder();
+
+    /**
+     * @param generator calls {@code GenerateDataKey} for (org id, key ARN), with that org's
+     *     encryption context
+     * @param ticker the clock of expiry and refresh; {@link Ticker#systemTicker()} outside tests
+     * @param executor runs refreshes and removal work
+     */
+    public DekCache(
+            DekCacheSettings settings,
+            BiFunction<String, String, CompletableFuture<GeneratedDataKey>> generator,
+            Ticker ticker,
+            Executor executor) {
+        this.settings = settings;
+        this.generator = generator;
+        Caffeine<Object, Object> builder =
+                Caffeine.newBuilder()
+                        .ticker(ticker)
+                        .executor(executor)
+                        .maximumSize(settings.maxEntries())
+                        .expireAfterWrite(settings.maxAge());
+        if (!settings.refreshAhead().isZero()) {
+            builder.refreshAfterWrite(settings.maxAge().minus(settings.refreshAhead()));
+        }
+        this.deks = builder.buildAsync((key, ignored) -> load(key));
+        this.failures =
+                Caffeine.newBuilder()
+                        .ticker(ticker)
+                        .executor(executor)
+                        .maximumSize(settings.maxEntries())
+                        .expireAfterWrite(settings.failureTtl())
+                        .build();
+    }
+
+    /**
+     * Returns a DEK of {@code keyArn} for {@code orgId} with encryption budget left. The future is
+     * already complete on a cache hit; it fails with {@link KmsCallException} when KMS refused, or
+     * with the remembered failure of an unusable key.
+     */
+    public CompletableFuture<Dek> dekFor(String orgId, String keyArn) {
+        DekKey key = DekKey.of(orgId, keyArn);
+        KmsCallException failure = failures.getIfPresent(key);
+        if (failure != null) {
+            cachedFailureHits.increment();
+            return CompletableFuture.failedFuture(failure);
+        }
+        CompletableFuture<Dek> present = deks.getIfPresent(key);
+        if (present != null && present.isDone() && !present.isCompletedExceptionally()) {
+            Dek dek = present.join();
+            if (dek.remainingEncryptions() > 0) {
+                hits.increment();
+                if (dek.usedFraction() >= DekCacheSettings.REFRESH_AT_USED_FRACTION) {
+                    deks.synchronous().refresh(key);
+                }
+                return present;
+            }
+            deks.asMap().remove(key, present);
+        }
+        misses.increment();
+        return deks.get(key);
+    }
+
+    /**
+     * Drops every DEK and remembered failure of an org, because its key link changed. Records
+     * already being sealed finish with the DEK they hold.
+     */
+    public void invalidateOrg(String orgId) {
+        deks.asMap().keySet().removeIf(k -> k.orgId().equals(orgId));
+        failures.asMap().keySet().removeIf(k -> k.orgId().equals(orgId));
+    }
+
+    /** Drops a DEK whose budget ran out while it was being used. */
+    public void invalidateExhausted(String orgId, String keyArn, Dek dek) {
+        CompletableFuture<Dek> current = deks.getIfPresent(DekKey.of(orgId, keyArn));
+        if (current != null && current.isDone() && current.getNow(null) == dek) {
+            deks.asMap().remove(DekKey.of(orgId, keyArn), current);
+        }
+    }
+
+    public long hits() {
+        return hits.sum();
+    }
+
+    public long misses() {
+        return misses.sum();
+    }
+
+    /** Lookups answered by a remembered failure, without a KMS call. */
+    public long cachedFailureHits() {
+        return cachedFailureHits.sum();
+    }
+
+    /** The number of DEKs held, an estimate. */
+    public long size() {
+        return deks.synchronous().estimatedSize();
+    }
+
+    private CompletableFuture<Dek> load(DekKey key) {
+        return generator
+                .apply(key.orgId(), key.keyArn())
+                .handle(
+                        (generated, error) -> {
+                            if (error != null) {
+                                rememberIfUnusable(key, error);
+                                throw error instanceof RuntimeException re
+                                        ? re
+                                        : new IllegalStateException(error);
+                            }
+                            failures.invalidate(key);
+                            return Dek.takeOwnershipForEncryption(
+                                    generated.plaintext(),
+                                    generated.edek(),
+                                    generated.keyArn(),
+                                    settings.maxEncryptions(),
+                                    random.nextInt());
+                        });
+    }
+
+    private void rememberIfUnusable(DekKey key, Throwable error) {
+        Throwable cause = KmsErrors.unwrap(error);
+        if (cause instanceof KmsCallException e && e.kind().keyUnusable()) {
+            failures.put(key, e);
+            LOG.warn(
+                    "key {} of org {} is unusable ({}); its records become dead letters for the"
+                            + " next {}",
+                    key.keyArn(),
+                    key.orgId(),
+                    e.kind(),
+                    settings.failureTtl());
+        }
+    }
+}

@@ -1,0 +1,42 @@
+package io.cmekflink.job;
+
+/**
+ * An input record that decoded and carries an org id. A Flink POJO: it crosses the network between
+ * the parse and resolve steps, and waits in keyed state while its org has no link.
+ *
+ * <p>The value travels as Avro binary under writer schema {@code schemaIndex}, because shipping
+ * those bytes and decoding them again after the shuffle costs less than serialising a decoded
+ * record.
+ */
+public class ParsedRecord {
+    public String orgId;
+    public String topic;
+    public int partition;
+    public long offset;
+    public long timestamp;
+    public byte[] key;
+    public String[] headerKeys;
+    public byte[][] headerValues;
+
+    /** Index of the writer schema in the job's list of writer schemas. */
+    public int schemaIndex;
+
+    /**
+     * Avro binary of the record under its writer schema; for an already encrypted record, the
+     * encrypted value as read.
+     */
+    public byte[] avro;
+
+    /** True when the input was already encrypted: it passes through unchanged. */
+    public boolean alreadyEncrypted;
+
+    /** When the record entered the job, in epoch milliseconds, for the link wait. */
+    public long arrivedAt;
+
+    public ParsedRecord() {}
+
+    @Override
+    public String toString() {
+        return "ParsedRecord[org=" + orgId + " " + topic + "-" + partition + "@" + offset + "]";
+    }
+}

@@ -1,0 +1,391 @@
+package io.cmekflink.job;
+
+import io.cmekflink.deadletter.DeadLetter;
+import io.cmekflink.deadletter.ErrorCode;
+import io.cmekflink.deadletter.Stage;
+import io.cmekflink.link.InvalidKeyLinkException;
+import io.cmekflink.link.KeyChangeEvent;
+import io.cmekflink.link.KeyLink;
+import io.cmekflink.link.KeyLinkRules;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Attaches each org's current key link to its records.
+ *
+ * <p>The broadcast side applies key-change events to the broadcast state by version ({@link
+ * KeyLinkRules}), so every parallel instance holds the same links, and emits a {@link
+ * Routed#CONTROL} element to its forward-chained encrypt step, which drops that org's DEKs.
+ *
+ * <p>The keyed side routes a record to encryption under its org's key ARN. A record of an org
+ * without a link waits in keyed state, at most {@code maxPendingPerOrg} per org, until a link
+ * arrives or {@code linkWait} passes (then {@code NO_KEY_LINKED}); a record of an unlinked org
+ * becomes {@code KEY_UNLINKED} at once.
+ *
+ * <p>On a fresh start the broadcast side first replays the compacted key-change topic, and data
+ * records race that replay. So until the replay has reached the offsets that the topic's partitions
+ * ended at when the job was built ({@code catchUpTargets}), every record waits, even one whose org
+ * already has a link (a later event may still change it), and the link wait starts only when the
+ * replay has caught up. If the replay does not catch up within {@code catchUpTimeout}, each
+ * instance stops waiting for it and logs a warning.
+ */
+public final class ResolveKeyFunction
+        extends KeyedBroadcastProcessFunction<String, ParsedRecord, KeyChangeRecord, Routed> {
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(ResolveKeyFunction.class);
+
+    /** The latest key link per org. */
+    public static final MapStateDescriptor<String, KeyLink> LINKS =
+            new MapStateDescriptor<>("key-links", Types.STRING, TypeInformation.of(KeyLink.class));
+
+    /**
+     * Progress of the key-change replay: partition to the highest offset seen, and under {@link
+     * #CAUGHT_UP} the time the replay caught up.
+     */
+    public static final MapStateDescriptor<Integer, Long> REPLAY =
+            new MapStateDescriptor<>("key-change-replay", Types.INT, Types.LONG);
+
+    private static final int CAUGHT_UP = -1;
+
+    private static final ListStateDescriptor<ParsedRecord> PENDING =
+            new ListStateDescriptor<>("pending-records", TypeInformation.of(ParsedRecord.class));
+    private static final ValueStateDescriptor<Long> FIRST_PENDING_AT =
+            new ValueStateDescriptor<>("first-pending-at", Types.LONG);
+
+    private final KeyLinkRules rules;
+    private final Map<Integer, Long> catchUpTargets;
+    private final long linkWaitMillis;
+    private final int maxPendingPerOrg;
+    private final long catchUpTimeoutMillis;
+
+    private transient ListState<ParsedRecord> pending;
+    private transient ValueState<Long> firstPendingAt;
+    private transient long catchUpDeadline;
+    private transient boolean catchUpTimedOut;
+    private transient RateLimitedLog deadLetterLog;
+    private transient Counter linksApplied;
+    private transient Counter linksRejected;
+    private transient Counter linksStale;
+    private transient Counter pendingRecords;
+
+    /**
+     * @param catchUpTargets per partition of the key-change topic, the offset of its last record
+     *     when the job was built; partitions without records are left out
+     */
+    public ResolveKeyFunction(
+            KeyLinkRules rules,
+            Map<Integer, Long> catchUpTargets,
+            Duration linkWait,
+            int maxPendingPerOrg,
+            Duration catchUpTimeout) {
+        this.rules = rules;
+        this.catchUpTargets = Map.copyOf(catchUpTargets);
+        this.linkWaitMillis = linkWait.toMillis();
+        this.maxPendingPerOrg = maxPendingPerOrg;
+        this.catchUpTimeoutMillis = catchUpTimeout.toMillis();
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        pending = getRuntimeContext().getListState(PENDING);
+        firstPendingAt = getRuntimeContext().getState(FIRST_PENDING_AT);
+        catchUpDeadline = System.currentTimeMillis() + catchUpTimeoutMillis;
+        deadLetterLog = new RateLimitedLog(LOG, 10_000);
+        var metrics = getRuntimeContext().getMetricGroup();
+        linksApplied = metrics.counter("linksApplied");
+        linksRejected = metrics.counter("linksRejected");
+        linksStale = metrics.counter("linksStale");
+        pendingRecords = metrics.counter("pendingRecords");
+    }
+
+    @Override
+    public void processElement(ParsedRecord record, ReadOnlyContext ctx, Collector<Routed> out)
+            throws Exception {
+        if (record.alreadyEncrypted) {
+            out.collect(Routed.passThrough(record));
+            return;
+        }
+        ReadOnlyBroadcastState<Integer, Long> replay = ctx.getBroadcastState(REPLAY);
+        KeyLink link = ctx.getBroadcastState(LINKS).get(record.orgId);
+        boolean waitingOff = maxPendingPerOrg == 0;
+        if (link != null && (waitingOff || isCaughtUp(replay))) {
+            flushPending(link, out, deadLetterSink(ctx));
+            route(record, link, out, deadLetterSink(ctx));
+            return;
+        }
+        if (waitingOff) {
+            noLink(record, "waiting for a key link is turned off", deadLetterSink(ctx));
+            return;
+        }
+        List<ParsedRecord> waiting = new ArrayList<>();
+        pending.get().forEach(waiting::add);
+        if (waiting.size() >= maxPendingPerOrg) {
+            noLink(
+                    record,
+                    "the org already has "
+                            + waiting.size()
+                            + " records waiting for a key link, the maximum",
+                    deadLetterSink(ctx));
+            return;
+        }
+        record.arrivedAt = ctx.timerService().currentProcessingTime();
+        pending.add(record);
+        pendingRecords.inc();
+        if (firstPendingAt.value() == null) {
+            firstPendingAt.update(record.arrivedAt);
+            ctx.timerService().registerProcessingTimeTimer(record.arrivedAt + linkWaitMillis);
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Routed> out)
+            throws Exception {
+        Long first = firstPendingAt.value();
+        if (first == null) {
+            return;
+        }
+        ReadOnlyBroadcastState<Integer, Long> replay = ctx.getBroadcastState(REPLAY);
+        KeyLink link = ctx.getBroadcastState(LINKS).get(ctx.getCurrentKey());
+        if (!isCaughtUp(replay)) {
+            ctx.timerService().registerProcessingTimeTimer(timestamp + linkWaitMillis);
+            return;
+        }
+        if (link != null) {
+            flushPending(link, out, deadLetterSink(ctx));
+            return;
+        }
+        Long caughtUpAt = replay.get(CAUGHT_UP);
+        long waitStart = Math.max(first, caughtUpAt == null ? first : caughtUpAt);
+        if (timestamp < waitStart + linkWaitMillis) {
+            ctx.timerService().registerProcessingTimeTimer(waitStart + linkWaitMillis);
+            return;
+        }
+        for (ParsedRecord record : pending.get()) {
+            pendingRecords.dec();
+            noLink(
+                    record,
+                    "no key link arrived within " + Duration.ofMillis(linkWaitMillis),
+                    deadLetterSink(ctx));
+        }
+        pending.clear();
+        firstPendingAt.clear();
+    }
+
+    @Override
+    public void processBroadcastElement(KeyChangeRecord change, Context ctx, Collector<Routed> out)
+            throws Exception {
+        BroadcastState<Integer, Long> replay = ctx.getBroadcastState(REPLAY);
+        boolean wasCaughtUp = isCaughtUp(replay);
+        Long seen = replay.get(change.partition);
+        if (seen == null || change.offset > seen) {
+            replay.put(change.partition, change.offset);
+        }
+        applyChange(change, ctx, out);
+        if (!wasCaughtUp && replayReachedTargets(replay)) {
+            replay.put(CAUGHT_UP, ctx.currentProcessingTime());
+            LOG.info("key-change replay caught up at offsets {}", catchUpTargets);
+            flushAllPending(ctx, out);
+        }
+    }
+
+    private void applyChange(KeyChangeRecord change, Context ctx, Collector<Routed> out)
+            throws Exception {
+        KeyChangeEvent event;
+        try {
+            event = KeyChangeEvent.fromBytes(change.value);
+        } catch (InvalidKeyLinkException e) {
+            linksRejected.inc();
+            LOG.warn(
+                    "rejected key-change record at partition {} offset {}: {}",
+                    change.partition,
+                    change.offset,
+                    e.getMessage());
+            return;
+        }
+        BroadcastState<String, KeyLink> links = ctx.getBroadcastState(LINKS);
+        KeyLink current = event.orgId() == null ? null : links.get(event.orgId());
+        KeyLinkRules.Decision decision = rules.decide(current, event);
+        if (decision instanceof KeyLinkRules.Applied applied) {
+            links.put(event.orgId(), applied.link());
+            linksApplied.inc();
+            LOG.info(
+                    "key link of org {} {}: key ARN {}, version {}",
+                    event.orgId(),
+                    applied.link().linked ? "set" : "removed",
+                    applied.link().keyArn,
+                    applied.link().version);
+            out.collect(Routed.control(event.orgId()));
+            if (isCaughtUp(ctx.getBroadcastState(REPLAY))) {
+                String org = event.orgId();
+                KeyLink link = applied.link();
+                ctx.applyToKeyedState(
+                        PENDING,
+                        (key, state) -> {
+                            if (key.equals(org)) {
+                                flush(state, link, out, deadLetterSink(ctx));
+                            }
+                        });
+            }
+        } else if (decision instanceof KeyLinkRules.Stale stale) {
+            linksStale.inc();
+            LOG.debug(
+                    "ignored key-change event of org {} version {}: current version is {}",
+                    event.orgId(),
+                    event.version(),
+                    stale.currentVersion());
+        } else if (decision instanceof KeyLinkRules.Rejected rejected) {
+            linksRejected.inc();
+            LOG.warn(
+                    "rejected key-change event of org {} version {}: {}",
+                    event.orgId(),
+                    event.version(),
+                    rejected.reason());
+        }
+    }
+
+    private void flushAllPending(Context ctx, Collector<Routed> out) throws Exception {
+        ReadOnlyBroadcastState<String, KeyLink> links = ctx.getBroadcastState(LINKS);
+        ctx.applyToKeyedState(
+                PENDING,
+                (key, state) -> {
+                    KeyLink link = links.get(key);
+                    if (link != null) {
+                        flush(state, link, out, deadLetterSink(ctx));
+                    }
+                });
+    }
+
+    /** Routes an org's waiting records under its link and empties its wait list. */
+    private void flush(
+            ListState<ParsedRecord> state,
+            KeyLink link,
+            Collector<Routed> out,
+            Consumer<OutputRecord> deadLetters)
+            throws Exception {
+        List<ParsedRecord> records = new ArrayList<>();
+        state.get().forEach(records::add);
+        state.clear();
+        for (ParsedRecord record : records) {
+            pendingRecords.dec();
+            route(record, link, out, deadLetters);
+        }
+    }
+
+    private void flushPending(
+            KeyLink link, Collector<Routed> out, Consumer<OutputRecord> deadLetters)
+            throws Exception {
+        if (firstPendingAt.value() == null) {
+            return;
+        }
+        List<ParsedRecord> records = new ArrayList<>();
+        pending.get().forEach(records::add);
+        pending.clear();
+        firstPendingAt.clear();
+        for (ParsedRecord record : records) {
+            pendingRecords.dec();
+            route(record, link, out, deadLetters);
+        }
+    }
+
+    private void route(
+            ParsedRecord record,
+            KeyLink link,
+            Collector<Routed> out,
+            Consumer<OutputRecord> deadLetters) {
+        if (link.linked) {
+            out.collect(Routed.record(record, link.keyArn));
+            return;
+        }
+        DeadLetter letter =
+                DeadLetters.of(Stage.RESOLVE, ErrorCode.KEY_UNLINKED, record)
+                        .message(
+                                "org "
+                                        + record.orgId
+                                        + " unlinked its key at version "
+                                        + link.version)
+                        .build();
+        emitDeadLetter(letter, record, deadLetters);
+    }
+
+    private void noLink(ParsedRecord record, String reason, Consumer<OutputRecord> deadLetters) {
+        DeadLetter letter =
+                DeadLetters.of(Stage.RESOLVE, ErrorCode.NO_KEY_LINKED, record)
+                        .message("org " + record.orgId + " has no key link: " + reason)
+                        .build();
+        emitDeadLetter(letter, record, deadLetters);
+    }
+
+    private void emitDeadLetter(
+            DeadLetter letter, ParsedRecord record, Consumer<OutputRecord> deadLetters) {
+        deadLetterLog.warn(
+                letter.errorCode().name(),
+                "dead letter {} for org {} at {}-{}@{}: {}",
+                letter.errorCode(),
+                record.orgId,
+                record.topic,
+                record.partition,
+                record.offset,
+                letter.message());
+        deadLetters.accept(DeadLetters.output(letter, record));
+    }
+
+    private static Consumer<OutputRecord> deadLetterSink(ReadOnlyContext ctx) {
+        return record -> ctx.output(DeadLetters.TAG, record);
+    }
+
+    private static Consumer<OutputRecord> deadLetterSink(OnTimerContext ctx) {
+        return record -> ctx.output(DeadLetters.TAG, record);
+    }
+
+    private static Consumer<OutputRecord> deadLetterSink(Context ctx) {
+        return record -> ctx.output(DeadLetters.TAG, record);
+    }
+
+    private boolean isCaughtUp(ReadOnlyBroadcastState<Integer, Long> replay) throws Exception {
+        if (replay.contains(CAUGHT_UP) || catchUpTargets.isEmpty()) {
+            return true;
+        }
+        if (System.currentTimeMillis() >= catchUpDeadline) {
+            if (!catchUpTimedOut) {
+                catchUpTimedOut = true;
+                LOG.warn(
+                        "key-change replay did not reach offsets {} within {}; records without a"
+                                + " link start their wait now",
+                        catchUpTargets,
+                        Duration.ofMillis(catchUpTimeoutMillis));
+            }
+            return true;
+        }
+        return false;
+    }
+
+    private boolean replayReachedTargets(ReadOnlyBroadcastState<Integer, Long> replay)
+            throws Exception {
+        for (Map.Entry<Integer, Long> target : catchUpTargets.entrySet()) {
+            Long seen = replay.get(target.getKey());
+            if (seen == null || seen < target.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

@@ -1,0 +1,15 @@
+package io.cmekflink.kms;
+
+/** Receives one event per KMS attempt, for metrics. Called from SDK threads. */
+@FunctionalInterface
+public interface KmsCallListener {
+
+    KmsCallListener NONE = (operation, outcome, nanos) -> {};
+
+    /**
+     * @param operation the KMS operation, such as {@code GenerateDataKey}
+     * @param outcome {@code ok}, or the {@link KmsErrorKind} name in lower case
+     * @param nanos the time the attempt took
+     */
+    void onAttempt(String operation, String outcome, long nanos);
+}

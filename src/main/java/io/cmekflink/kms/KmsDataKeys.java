@@ -1,0 +1,204 @@
+package io.cmekflink.kms;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.services.kms.model.DataKeySpec;
+import software.amazon.awssdk.services.kms.model.DecryptResponse;
+import software.amazon.awssdk.services.kms.model.GenerateDataKeyResponse;
+
+/**
+ * The data-key calls of the job: {@code GenerateDataKey} and {@code Decrypt}, with retries of
+ * retriable errors under a {@link RetryPolicy} and a check that KMS used the requested key.
+ *
+ * <p>Calls go to the client of the key ARN's region. Thread safety: safe for concurrent use.
+ */
+public final class KmsDataKeys {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KmsDataKeys.class);
+
+    private final KmsClients clients;
+    private final RetryPolicy retryPolicy;
+    private final KeyIdentity keyIdentity;
+    private final KmsCallListener listener;
+
+    /**
+     * @param allowedRegions regions in which KMS may answer for a multi-region key (the geo's
+     *     regions); a single-region key must be answered by exactly the requested ARN
+     */
+    public KmsDataKeys(KmsClients clients, Set<String> allowedRegions, KmsCallListener listener) {
+        this.clients = clients;
+        this.retryPolicy = clients.settings().retryPolicy();
+        this.keyIdentity = new KeyIdentity(allowedRegions);
+        this.listener = listener;
+    }
+
+    /** Generates a 256-bit data key under {@code keyArn} with the given encryption context. */
+    public CompletableFuture<GeneratedDataKey> generateDataKey(
+            String keyArn, Map<String, String> encryptionContext) {
+        String operation = "GenerateDataKey";
+        return withRetries(
+                operation,
+                keyArn,
+                () ->
+                        clients.forRegion(regionOf(keyArn))
+                                .generateDataKey(
+                                        r ->
+                                                r.keyId(keyArn)
+                                                        .keySpec(DataKeySpec.AES_256)
+                                                        .encryptionContext(encryptionContext)),
+                (GenerateDataKeyResponse response, Integer attempts) -> {
+                    checkKey(operation, keyArn, response.keyId(), attempts);
+                    return new GeneratedDataKey(
+                            takePlaintext(response.plaintext()),
+                            response.ciphertextBlob().asByteArray(),
+                            response.keyId(),
+                            attempts);
+                });
+    }
+
+    /**
+     * Decrypts an EDEK that names {@code keyArn}, repeating the encryption context stored with the
+     * data.
+     *
+     * @return the plaintext data key; the caller takes ownership and must zero it
+     */
+    public CompletableFuture<byte[]> decrypt(
+            String keyArn, byte[] edek, Map<String, String> encryptionContext) {
+        String operation = "Decrypt";
+        return withRetries(
+                operation,
+                keyArn,
+                () ->
+                        clients.forRegion(regionOf(keyArn))
+                                .decrypt(
+                                        r ->
+                                                r.keyId(keyArn)
+                                                        .ciphertextBlob(
+                                                                SdkBytes.fromByteArray(edek))
+                                                        .encryptionContext(encryptionContext)),
+                (DecryptResponse response, Integer attempts) -> {
+                    checkKey(operation, keyArn, response.keyId(), attempts);
+                    return takePlaintext(response.plaintext());
+                });
+    }
+
+    private void checkKey(String operation, String requested, String used, int attempts) {
+        if (!keyIdentity.sameKey(requested, used)) {
+            throw new KmsCallException(
+                    KmsErrorKind.KEY_MISMATCH,
+                    operation,
+                    requested,
+                    null,
+                    null,
+                    attempts,
+                    "KMS used key " + used,
+                    null);
+        }
+    }
+
+    /**
+     * Takes the SDK's own buffer of the plaintext without copying it, so that zeroing the returned
+     * array also clears the response object.
+     */
+    private static byte[] takePlaintext(SdkBytes plaintext) {
+        return plaintext.asByteArrayUnsafe();
+    }
+
+    private static String regionOf(String keyArn) {
+        String[] parts = keyArn.split(":", 6);
+        if (parts.length < 6 || parts[3].isEmpty()) {
+            throw new IllegalArgumentException(
+                    "not a key ARN: '" + keyArn + "'; expected arn:aws:kms:<region>:...");
+        }
+        return parts[3];
+    }
+
+    @FunctionalInterface
+    private interface ResponseHandler<R, T> {
+        T handle(R response, Integer attempts);
+    }
+
+    private <R, T> CompletableFuture<T> withRetries(
+            String operation,
+            String keyArn,
+            Supplier<CompletableFuture<R>> call,
+            ResponseHandler<R, T> handler) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        attempt(operation, keyArn, call, handler, result, 1, System.nanoTime());
+        return result;
+    }
+
+    private <R, T> void attempt(
+            String operation,
+            String keyArn,
+            Supplier<CompletableFuture<R>> call,
+            ResponseHandler<R, T> handler,
+            CompletableFuture<T> result,
+            int attempt,
+            long firstStart) {
+        long start = System.nanoTime();
+        CompletableFuture<R> future;
+        try {
+            future = call.get();
+        } catch (RuntimeException e) {
+            future = CompletableFuture.failedFuture(e);
+        }
+        future.whenComplete(
+                (response, error) -> {
+                    long now = System.nanoTime();
+                    if (error == null) {
+                        listener.onAttempt(operation, "ok", now - start);
+                        try {
+                            result.complete(handler.handle(response, attempt));
+                        } catch (RuntimeException e) {
+                            result.completeExceptionally(e);
+                        }
+                        return;
+                    }
+                    KmsErrorKind kind = KmsErrors.classify(error);
+                    listener.onAttempt(operation, kind.name().toLowerCase(), now - start);
+                    long delay =
+                            kind.retriable()
+                                    ? retryPolicy.delayNanosBeforeRetry(attempt, now - firstStart)
+                                    : -1;
+                    if (delay < 0) {
+                        result.completeExceptionally(
+                                new KmsCallException(
+                                        kind,
+                                        operation,
+                                        keyArn,
+                                        KmsErrors.errorCode(error),
+                                        KmsErrors.requestId(error),
+                                        attempt,
+                                        KmsErrors.describe(error),
+                                        null));
+                        return;
+                    }
+                    LOG.warn(
+                            "{} on {} failed with {} (attempt {}), retrying in {} ms",
+                            operation,
+                            keyArn,
+                            kind,
+                            attempt,
+                            TimeUnit.NANOSECONDS.toMillis(delay));
+                    Executor later = CompletableFuture.delayedExecutor(delay, TimeUnit.NANOSECONDS);
+                    later.execute(
+                            () ->
+                                    attempt(
+                                            operation,
+                                            keyArn,
+                                            call,
+                                            handler,
+                                            result,
+                                            attempt + 1,
+                                            firstStart));
+                });
+    }
+}

@@ -1,0 +1,119 @@
+package io.cmekflink.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class JobConfigTest {
+
+    private static final String MINIMAL =
+            """
+            geo: EU
+            records: {topic: in, schema: schemas/kong-log-entry.avsc}
+            key-changes.topic: keys
+            output.topic: out
+            dead-letters.topic: dlq
+            kms:
+              region: eu-west-1
+            kafka:
+              bootstrap.servers: ${BOOTSTRAP:-127.0.0.1:9092}
+            """;
+
+    private static JobConfig parse(String yaml) {
+        return JobConfig.parse(yaml, "test.yaml", name -> null);
+    }
+
+    @Test
+    void minimalDefinitionGetsDefaults() {
+        JobConfig config = parse(MINIMAL);
+        assertThat(config.get(JobOptions.RECORDS_TOPIC)).isEqualTo("in");
+        assertThat(config.get(JobOptions.RECORDS_FORMAT)).isEqualTo("avro");
+        assertThat(config.get(JobOptions.DEK_MAX_AGE)).isEqualTo(Duration.ofMinutes(10));
+        assertThat(config.get(JobOptions.DEK_MAX_ENCRYPTIONS)).isEqualTo(16_777_216L);
+        assertThat(config.get(JobOptions.RECORDS_HEADERS_ALLOWLIST)).isEmpty();
+        assertThat(config.bootstrapServers()).isEqualTo("127.0.0.1:9092");
+    }
+
+    @Test
+    void environmentVariablesAreSubstituted() {
+        JobConfig config =
+                JobConfig.parse(MINIMAL, "test.yaml", name -> Map.of("BOOTSTRAP", "h:1").get(name));
+        assertThat(config.bootstrapServers()).isEqualTo("h:1");
+    }
+
+    @Test
+    void passThroughKeysKeepTheirNames() {
+        JobConfig config =
+                parse(
+                        MINIMAL
+                                + "  transaction.timeout.ms: 600000\n"
+                                + "flink:\n"
+                                + "  state.backend.type: hashmap\n"
+                                + "records.headers-allowlist: [trace-id, x-b3]\n");
+        assertThat(config.kafka()).containsEntry("transaction.timeout.ms", "600000");
+        assertThat(config.flink()).containsEntry("state.backend.type", "hashmap");
+        assertThat(config.get(JobOptions.RECORDS_HEADERS_ALLOWLIST))
+                .isEqualTo(List.of("trace-id", "x-b3"));
+    }
+
+    @Test
+    void unknownKeyIsRejectedByName() {
+        assertThatThrownBy(() -> parse(MINIMAL + "dek.max-agee: 5m\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("test.yaml: unknown key dek.max-agee;");
+    }
+
+    @Test
+    void invalidValuesNameKeyValueAndRule() {
+        assertThatThrownBy(() -> parse(MINIMAL + "dek.max-age: soon\n"))
+                .hasMessage(
+                        "invalid value 'soon' for dek.max-age: 'soon' is not a duration: write"
+                                + " e.g. 250ms, 30s, 5m, 2h, 1d or PT30S");
+        assertThatThrownBy(() -> parse(MINIMAL.replace("geo: EU", "geo: MARS")))
+                .hasMessage("invalid value 'MARS' for geo: expected one of [AU, EU, ME, US, IN]");
+        assertThatThrownBy(() -> parse(MINIMAL + "async.capacity: 0\n"))
+                .hasMessage(
+                        "invalid value '0' for async.capacity: must be between 1 and 2147483647");
+        assertThatThrownBy(() -> parse(MINIMAL + "async.timeout: 20s\n"))
+                .hasMessageStartingWith(
+                        "invalid value '20s' for async.timeout: must exceed kms.retry.budget plus"
+                                + " kms.attempt-timeout (35s)");
+    }
+
+    @Test
+    void missingRequiredKeyIsNamed() {
+        assertThatThrownBy(() -> parse(MINIMAL.replace("output.topic: out\n", "")))
+                .hasMessageStartingWith("test.yaml: missing required key output.topic");
+        assertThatThrownBy(() -> parse(MINIMAL.replace("  bootstrap.servers:", "  acks:")))
+                .hasMessage(
+                        "test.yaml: missing required key kafka.bootstrap.servers (host:port,...)");
+    }
+
+    @Test
+    void unalignedCheckpointsAreRejected() {
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        MINIMAL
+                                                + "flink.execution.checkpointing.unaligned.enabled:"
+                                                + " true\n"))
+                .hasMessageContaining("unaligned checkpoints would store in-flight records");
+    }
+
+    @Test
+    void keySetTwiceIsRejected() {
+        assertThatThrownBy(() -> parse(MINIMAL + "records.topic: again\n"))
+                .hasMessage("test.yaml: key records.topic is set twice");
+    }
+
+    @Test
+    void secretsAreMaskedInToString() {
+        JobConfig config = parse(MINIMAL + "  sasl.jaas.config: \"user=a password=hunter2\"\n");
+        assertThat(config.toString()).contains("kafka.sasl.jaas.config=***");
+        assertThat(config.toString()).doesNotContain("hunter2");
+    }
+}

@@ -1,0 +1,88 @@
+package io.cmekflink.deadletter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Arrays;
+import org.apache.avro.Schema;
+import org.junit.jupiter.api.Test;
+
+class DeadLetterTest {
+
+    @Test
+    void schemaEnumMatchesErrorCodes() {
+        Schema codes = DeadLetter.SCHEMA.getField("error_code").schema();
+        assertThat(codes.getEnumSymbols())
+                .containsExactlyElementsOf(
+                        Arrays.stream(ErrorCode.values()).map(Enum::name).toList());
+        assertThat(codes.getEnumDefault()).isEqualTo("UNKNOWN");
+        assertThat(codes.getEnumSymbols()).hasSize(19);
+        assertThat(DeadLetter.SCHEMA.getField("stage").schema().getEnumSymbols())
+                .containsExactlyElementsOf(Arrays.stream(Stage.values()).map(Enum::name).toList());
+    }
+
+    @Test
+    void roundTripKeepsEveryField() throws Exception {
+        DeadLetter letter =
+                DeadLetter.builder(Stage.ENCRYPT, ErrorCode.KMS_THROTTLED, "records", 3, 42L, 7L)
+                        .message("GenerateDataKey throttled")
+                        .orgId("org-1")
+                        .keyArn("arn:aws:kms:eu-west-1:111122223333:key/k")
+                        .awsError("ThrottlingException", "req-1")
+                        .recordId("records", 3, 40L)
+                        .failedAt(99L)
+                        .attempts(4)
+                        .build();
+        DeadLetter back = DeadLetter.fromBytes(letter.toBytes());
+        assertThat(back.stage()).isEqualTo(Stage.ENCRYPT);
+        assertThat(back.errorCode()).isEqualTo(ErrorCode.KMS_THROTTLED);
+        assertThat(back.retriable()).isTrue();
+        assertThat(back.message()).isEqualTo("GenerateDataKey throttled");
+        assertThat(back.orgId()).isEqualTo("org-1");
+        assertThat(back.keyArn()).isEqualTo("arn:aws:kms:eu-west-1:111122223333:key/k");
+        assertThat(back.awsErrorCode()).isEqualTo("ThrottlingException");
+        assertThat(back.awsRequestId()).isEqualTo("req-1");
+        assertThat(back.sourceTopic()).isEqualTo("records");
+        assertThat(back.sourcePartition()).isEqualTo(3);
+        assertThat(back.sourceOffset()).isEqualTo(42L);
+        assertThat(back.sourceTimestamp()).isEqualTo(7L);
+        assertThat(back.recordIdOffset()).isEqualTo(40L);
+        assertThat(back.failedAt()).isEqualTo(99L);
+        assertThat(back.attempts()).isEqualTo(4);
+        assertThat(back.payloadKind()).isEqualTo(PayloadKind.DROPPED);
+        assertThat(back.payload()).isNull();
+        assertThat(back.replayable()).isFalse();
+    }
+
+    @Test
+    void payloadRequiredExactlyWhenNotDropped() {
+        assertThatThrownBy(
+                        () ->
+                                DeadLetter.builder(
+                                                Stage.PARSE,
+                                                ErrorCode.MALFORMED_RECORD,
+                                                "t",
+                                                0,
+                                                0,
+                                                0)
+                                        .payload(PayloadKind.SEALED, null, null)
+                                        .build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("a payload is required exactly when payloadKind is not DROPPED");
+    }
+
+    @Test
+    void revocationCodesAreNotRetriable() {
+        for (ErrorCode code : ErrorCode.values()) {
+            if (code.isRevocation()) {
+                assertThat(code.retriable()).as(code.name()).isFalse();
+            }
+        }
+        assertThat(
+                        Arrays.stream(ErrorCode.values())
+                                .filter(ErrorCode::isRevocation)
+                                .map(Enum::name))
+                .containsExactly(
+                        "KEY_DISABLED", "KEY_PENDING_DELETION", "KEY_NOT_FOUND", "ACCESS_DENIED");
+    }
+}
