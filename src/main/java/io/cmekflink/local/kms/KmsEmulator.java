@@ -90,6 +90,18 @@ public final class KmsEmulator implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(KmsEmulator.class);
     private static final int SERVER_THREADS = 8;
+    private static final String NO_DELAY_PROPERTY = "sun.net.httpserver.nodelay";
+
+    static {
+        // The JDK server writes response headers and body separately. Without TCP_NODELAY, Nagle's
+        // algorithm and the client's delayed ACK added about 45 ms to every call on loopback
+        // (measured with the SDK's sync and async clients). NOTE: the JDK reads this property once,
+        // when the first HttpServer of the JVM starts, so it has no effect if another one started
+        // earlier without it.
+        if (System.getProperty(NO_DELAY_PROPERTY) == null) {
+            System.setProperty(NO_DELAY_PROPERTY, "true");
+        }
+    }
 
     private final SecureRandom random = new SecureRandom();
     private final KeyRegistry registry = new KeyRegistry(random);
