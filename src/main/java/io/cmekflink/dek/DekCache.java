@@ -1,5 +1,6 @@
 package io.cmekflink.dek;
 
+import com.github.benmanes.caffeine.cache.AsyncCacheLoader;
 import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
@@ -10,6 +11,7 @@ import io.cmekflink.kms.KmsErrors;
 import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
@@ -23,7 +25,7 @@ import org.slf4j.LoggerFactory;
  *       it is used.
  *   <li>Refresh ahead: a DEK in use is replaced in the background {@code refreshAhead} before it
  *       expires, and when it has used 90% of its encryption budget, so that records do not wait for
- *       KMS in steady state.
+ *       KMS in steady state. A failed refresh keeps the old DEK until it expires.
  *   <li>Concurrent misses for one key share one {@code GenerateDataKey} call.
  *   <li>A failure that makes a key unusable is remembered for {@code failureTtl}: records of that
  *       key fail at once, without a KMS call each.
@@ -41,12 +43,27 @@ public final class DekCache {
 
     private final DekCacheSettings settings;
     private final BiFunction<String, String, CompletableFuture<GeneratedDataKey>> generator;
-    private final AsyncLoadingCache<DekKey, Dek> deks;
+    private final AsyncLoadingCache<DekKey, Loaded> deks;
     private final Cache<DekKey, KmsCallException> failures;
     private final SecureRandom random = new SecureRandom();
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
     private final LongAdder cachedFailureHits = new LongAdder();
+
+    /**
+     * The result of one load. A load completes normally even when KMS refused, so that the cache
+     * never holds a failed future (Caffeine logs each one with its stack trace) and a failed
+     * refresh keeps the DEK it was meant to replace.
+     */
+    private record Loaded(Dek dek, RuntimeException failure, AtomicBoolean earlyRefresh) {
+        static Loaded of(Dek dek) {
+            return new Loaded(dek, null, new AtomicBoolean());
+        }
+
+        static Loaded failed(RuntimeException failure) {
+            return new Loaded(null, failure, new AtomicBoolean());
+        }
+    }
 
     /**
      * @param generator calls {@code GenerateDataKey} for (org id, key ARN), with that org's
@@ -70,7 +87,7 @@ public final class DekCache {
         if (!settings.refreshAhead().isZero()) {
             builder.refreshAfterWrite(settings.maxAge().minus(settings.refreshAhead()));
         }
-        this.deks = builder.buildAsync((key, ignored) -> load(key));
+        this.deks = builder.buildAsync(new Loader());
         this.failures =
                 Caffeine.newBuilder()
                         .ticker(ticker)
@@ -78,6 +95,18 @@ public final class DekCache {
                         .maximumSize(settings.maxEntries())
                         .expireAfterWrite(settings.failureTtl())
                         .build();
+    }
+
+    private final class Loader implements AsyncCacheLoader<DekKey, Loaded> {
+        @Override
+        public CompletableFuture<Loaded> asyncLoad(DekKey key, Executor executor) {
+            return load(key);
+        }
+
+        @Override
+        public CompletableFuture<Loaded> asyncReload(DekKey key, Loaded old, Executor executor) {
+            return load(key).thenApply(loaded -> loaded.dek() != null ? loaded : old);
+        }
     }
 
     /**
@@ -92,20 +121,30 @@ public final class DekCache {
             cachedFailureHits.increment();
             return CompletableFuture.failedFuture(failure);
         }
-        CompletableFuture<Dek> present = deks.getIfPresent(key);
-        if (present != null && present.isDone() && !present.isCompletedExceptionally()) {
-            Dek dek = present.join();
-            if (dek.remainingEncryptions() > 0) {
+        CompletableFuture<Loaded> present = deks.getIfPresent(key);
+        if (present != null && present.isDone()) {
+            Loaded loaded = present.join();
+            Dek dek = loaded.dek();
+            if (dek != null && dek.remainingEncryptions() > 0) {
                 hits.increment();
-                if (dek.usedFraction() >= DekCacheSettings.REFRESH_AT_USED_FRACTION) {
+                if (dek.usedFraction() >= DekCacheSettings.REFRESH_AT_USED_FRACTION
+                        && loaded.earlyRefresh().compareAndSet(false, true)) {
                     deks.synchronous().refresh(key);
                 }
-                return present;
+                return CompletableFuture.completedFuture(dek);
             }
             deks.asMap().remove(key, present);
         }
         misses.increment();
-        return deks.get(key);
+        CompletableFuture<Loaded> loading = deks.get(key);
+        return loading.thenCompose(
+                loaded -> {
+                    if (loaded.dek() != null) {
+                        return CompletableFuture.completedFuture(loaded.dek());
+                    }
+                    deks.asMap().remove(key, loading);
+                    return CompletableFuture.failedFuture(loaded.failure());
+                });
     }
 
     /**
@@ -115,14 +154,6 @@ public final class DekCache {
     public void invalidateOrg(String orgId) {
         deks.asMap().keySet().removeIf(k -> k.orgId().equals(orgId));
         failures.asMap().keySet().removeIf(k -> k.orgId().equals(orgId));
-    }
-
-    /** Drops a DEK whose budget ran out while it was being used. */
-    public void invalidateExhausted(String orgId, String keyArn, Dek dek) {
-        CompletableFuture<Dek> current = deks.getIfPresent(DekKey.of(orgId, keyArn));
-        if (current != null && current.isDone() && current.getNow(null) == dek) {
-            deks.asMap().remove(DekKey.of(orgId, keyArn), current);
-        }
     }
 
     public long hits() {
@@ -143,29 +174,35 @@ public final class DekCache {
         return deks.synchronous().estimatedSize();
     }
 
-    private CompletableFuture<Dek> load(DekKey key) {
-        return generator
-                .apply(key.orgId(), key.keyArn())
-                .handle(
-                        (generated, error) -> {
-                            if (error != null) {
-                                rememberIfUnusable(key, error);
-                                throw error instanceof RuntimeException re
+    private CompletableFuture<Loaded> load(DekKey key) {
+        CompletableFuture<GeneratedDataKey> call;
+        try {
+            call = generator.apply(key.orgId(), key.keyArn());
+        } catch (RuntimeException e) {
+            call = CompletableFuture.failedFuture(e);
+        }
+        return call.handle(
+                (generated, error) -> {
+                    if (error != null) {
+                        Throwable cause = KmsErrors.unwrap(error);
+                        rememberIfUnusable(key, cause);
+                        return Loaded.failed(
+                                cause instanceof RuntimeException re
                                         ? re
-                                        : new IllegalStateException(error);
-                            }
-                            failures.invalidate(key);
-                            return Dek.takeOwnershipForEncryption(
+                                        : new IllegalStateException(cause));
+                    }
+                    failures.invalidate(key);
+                    return Loaded.of(
+                            Dek.takeOwnershipForEncryption(
                                     generated.plaintext(),
                                     generated.edek(),
                                     generated.keyArn(),
                                     settings.maxEncryptions(),
-                                    random.nextInt());
-                        });
+                                    random.nextInt()));
+                });
     }
 
-    private void rememberIfUnusable(DekKey key, Throwable error) {
-        Throwable cause = KmsErrors.unwrap(error);
+    private void rememberIfUnusable(DekKey key, Throwable cause) {
         if (cause instanceof KmsCallException e && e.kind().keyUnusable()) {
             failures.put(key, e);
             LOG.warn(
