@@ -1,5 +1,7 @@
 package io.cmekflink.deadletter;
 
+import io.cmekflink.kms.KmsErrorKind;
+
 /**
  * Why a record became a dead letter. The symbols and their order are frozen, because they are the
  * symbols of the {@code ErrorCode} enum in {@code schemas/dead-letter.avsc}: new codes are only
@@ -35,6 +37,22 @@ public enum ErrorCode {
     /** True when the same record may succeed later without a change to it or to the key. */
     public boolean retriable() {
         return retriable;
+    }
+
+    /** The error code of a record whose KMS call failed with {@code kind}. */
+    public static ErrorCode fromKms(KmsErrorKind kind) {
+        return switch (kind) {
+            case DISABLED -> KEY_DISABLED;
+            case PENDING_DELETION -> KEY_PENDING_DELETION;
+            case NOT_FOUND -> KEY_NOT_FOUND;
+            case ACCESS_DENIED -> ACCESS_DENIED;
+            case INVALID_KEY_USAGE -> INVALID_KEY_USAGE;
+            case INVALID_CIPHERTEXT -> INVALID_CIPHERTEXT;
+            case KEY_MISMATCH -> KEY_MISMATCH;
+            case THROTTLED -> KMS_THROTTLED;
+            case UNAVAILABLE -> KMS_UNAVAILABLE;
+            case INTERNAL -> INTERNAL_ERROR;
+        };
     }
 
     /**

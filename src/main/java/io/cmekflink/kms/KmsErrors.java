@@ -68,6 +68,7 @@ public final class KmsErrors {
             case "TooManyRequestsException":
                 return KmsErrorKind.THROTTLED;
             case "KMSInternalException":
+            case "KeyUnavailableException":
             case "DependencyTimeoutException":
             case "ServiceUnavailableException":
             case "InternalFailure":
