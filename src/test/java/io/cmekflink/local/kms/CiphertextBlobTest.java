@@ -70,7 +70,7 @@ class CiphertextBlobTest {
     }
 
     @Test
-    void sameKeyIdInOtherRegionDoesNotOpenBlob() {
+    void sameKeyIdOtherRegionRejected() {
         KeyFamily west = family(KEY_ID, "us-west-2", false);
         KeyFamily eastSameSecret =
                 new KeyFamily(
