@@ -63,6 +63,7 @@ class KmsEmulatorSyncClientTest {
     }
 
     @Test
+    @SuppressWarnings("deprecation") // KMS still returns the deprecated CustomerMasterKeySpec.
     void createKeyReturnsFullMetadata() {
         Instant before = Instant.now().minusSeconds(1);
 
