@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Counts of wire calls by operation name and outcome. The outcome is {@value #SUCCESS} or the
- * error's {@code __type}; during an outage it is {@value #SERVICE_UNAVAILABLE} or {@value
+ * error's {@code __type}. During an outage it is {@value #SERVICE_UNAVAILABLE} or {@value
  * #CONNECTION_CLOSED}. Thread-safe.
  */
 final class CallCounters {

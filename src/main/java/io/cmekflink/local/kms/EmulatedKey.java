@@ -80,19 +80,19 @@ final class EmulatedKey {
         this.rotationEnabled = enabled;
     }
 
-    /** Enables the key; fails with {@code KMSInvalidStateException} while deletion is pending. */
+    /** Enables the key. Fails with {@code KMSInvalidStateException} while deletion is pending. */
     synchronized void enable() {
         requireNotPendingDeletion();
         state = KeyState.ENABLED;
     }
 
-    /** Disables the key; fails with {@code KMSInvalidStateException} while deletion is pending. */
+    /** Disables the key. Fails with {@code KMSInvalidStateException} while deletion is pending. */
     synchronized void disable() {
         requireNotPendingDeletion();
         state = KeyState.DISABLED;
     }
 
-    /** Schedules deletion after the waiting period; the key cannot be used meanwhile. */
+    /** Schedules deletion after the waiting period, during which the key cannot be used. */
     synchronized Instant scheduleDeletion(int windowInDays) {
         requireNotPendingDeletion();
         state = KeyState.PENDING_DELETION;

@@ -14,16 +14,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Faults that the emulator injects into wire calls: a fixed latency, throttling, injected errors
  * and outages. All settings are thread-safe and apply to the next request that arrives.
  *
- * <p>Order per request: an outage answers first; otherwise the request is authenticated, then a
- * counted fault ({@link #throttleNext}, {@link #failNext}) or a probabilistic throttle may replace
- * the operation's result. The latency delays every response, errors and outage answers included,
- * without holding a server thread.
+ * <p>Order per request: an outage takes effect first. Otherwise the request is authenticated, then
+ * a counted fault ({@link #throttleNext}, {@link #failNext}) or a probabilistic throttle may
+ * replace the operation's result. The latency delays every response, errors and outage responses
+ * included, without holding a server thread.
  */
 public final class FaultInjector {
 
-    /** How the emulator behaves during an outage. */
+    /** Emulator behaviour during an outage. */
     public enum OutageMode {
-        /** Answers every request with HTTP 503 and an empty JSON error. */
+        /** Responds to every request with HTTP 503 and a {@code ServiceUnavailableException}. */
         HTTP_503,
         /** Reads the request, then closes the connection without a response. */
         CLOSE_CONNECTION
@@ -65,7 +65,7 @@ public final class FaultInjector {
 
     FaultInjector() {}
 
-    /** Delays every response by this duration; {@link Duration#ZERO} turns the latency off. */
+    /** Delays every response by this duration. {@link Duration#ZERO} turns the latency off. */
     public FaultInjector setLatency(Duration latency) {
         if (latency.isNegative()) {
             throw new IllegalArgumentException("latency must be zero or positive, got " + latency);
@@ -75,16 +75,14 @@ public final class FaultInjector {
     }
 
     /**
-     * Answers the next {@code count} calls of the given operations (all when none are given) with
+     * Fails the next {@code count} calls of the given operations (all when none are given) with
      * {@code ThrottlingException}.
      */
     public FaultInjector throttleNext(int count, KmsOperation... operations) {
         return failNext(count, KmsErrorType.THROTTLING, operations);
     }
 
-    /**
-     * Answers the next {@code count} calls of the given operations (all when none are given) with
-     * the error, for example {@link KmsErrorType#KMS_INTERNAL} or {@link
+    /* Fails the next {@code count} calls of the given operations (all when none are given) with the error, for example {@link KmsErrorType#KMS_INTERNAL} or {@link
      * KmsErrorType#DEPENDENCY_TIMEOUT}. Counted faults queue in the order they were added.
      */
     public FaultInjector failNext(int count, KmsErrorType type, KmsOperation... operations) {
@@ -96,9 +94,7 @@ public final class FaultInjector {
         return this;
     }
 
-    /**
-     * Answers each call of the given operations (all when none are given) with {@code
-     * ThrottlingException} with this probability, from 0 (off) to 1 (every call).
+    /* Fails each call of the given operations (all when none are given) with {@code ThrottlingException} with this probability, from 0 (off) to 1 (every call).
      */
     public FaultInjector throttleProbability(double probability, KmsOperation... operations) {
         if (!(probability >= 0 && probability <= 1)) {

@@ -66,6 +66,10 @@ final class KeyFamily {
         return !region.equals(primaryRegion) && replicaRegions.add(region);
     }
 
+    synchronized void removeReplicaRegion(String region) {
+        replicaRegions.remove(region);
+    }
+
     synchronized List<String> replicaRegions() {
         return List.copyOf(replicaRegions);
     }

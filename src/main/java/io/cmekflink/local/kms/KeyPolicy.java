@@ -48,7 +48,10 @@ public final class KeyPolicy {
         this.ownerAccount = ownerAccount;
     }
 
-    /** Allows the account the given actions, or every action when none are given. */
+    /**
+     * Allows the account the given actions, or every action when none are given. For the owner
+     * account, restores the default statement, which allows every action.
+     */
     public synchronized KeyPolicy allow(String account, KmsAction... actions) {
         if (account.equals(ownerAccount)) {
             ownerAllowed = true;

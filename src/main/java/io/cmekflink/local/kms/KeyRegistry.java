@@ -91,7 +91,14 @@ final class KeyRegistry {
      * Removes the key, as when its deletion waiting period ends. Blobs under it stay unopenable.
      */
     boolean delete(KeyArn arn) {
-        return keys.remove(new Location(arn.account(), arn.region(), arn.keyId())) != null;
+        EmulatedKey removed = keys.remove(new Location(arn.account(), arn.region(), arn.keyId()));
+        if (removed == null) {
+            return false;
+        }
+        if (removed.isReplica()) {
+            removed.family().removeReplicaRegion(arn.region());
+        }
+        return true;
     }
 
     private String newMultiRegionKeyId() {

@@ -2,7 +2,7 @@ package io.cmekflink.local.kms;
 
 /**
  * Key usages that the admin API can create. Only {@code ENCRYPT_DECRYPT} keys serve the
- * cryptographic operations; a {@code GENERATE_VERIFY_MAC} key exists so that tests can provoke
+ * cryptographic operations. A {@code GENERATE_VERIFY_MAC} key exists so that tests can provoke
  * {@code InvalidKeyUsageException}.
  */
 public enum KeyUsage {

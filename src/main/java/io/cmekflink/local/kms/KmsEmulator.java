@@ -21,46 +21,46 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An in-JVM AWS KMS emulator for tests and local development, never a production key store: key
- * material is random and lives in memory only, and it is gone when the emulator closes.
+ * An in-JVM AWS KMS emulator for tests and local development, never a production key store. Key
+ * material is random, lives in memory only and is gone when the emulator closes.
  *
  * <p>It serves the KMS JSON 1.1 wire protocol on {@code http://127.0.0.1:<port>/} ({@code POST /},
  * {@code X-Amz-Target: TrentService.<Operation>}, {@code Content-Type:
- * application/x-amz-json-1.1}), so the AWS SDK for Java 2 {@code KmsClient} and {@code
- * KmsAsyncClient} with {@code endpointOverride(endpoint())}, and {@code aws --endpoint-url}, run
- * against it unchanged. Supported operations: {@code CreateKey}, {@code GenerateDataKey}, {@code
- * Decrypt}, {@code Encrypt}, {@code ReEncrypt}, {@code DescribeKey}, {@code GetKeyRotationStatus},
- * {@code EnableKey}, {@code DisableKey}, {@code ScheduleKeyDeletion}, {@code CancelKeyDeletion} and
- * {@code ReplicateKey}. Errors carry the {@code __type}, status and message shapes that KMS returns
- * (see {@link KmsErrorType}), and every response has an {@code x-amzn-RequestId} header.
+ * application/x-amz-json-1.1}). The AWS SDK for Java 2 {@code KmsClient} and {@code KmsAsyncClient}
+ * with {@code endpointOverride(endpoint())}, and {@code aws --endpoint-url}, run against it
+ * unchanged. Supported operations: {@code CreateKey}, {@code GenerateDataKey}, {@code Decrypt},
+ * {@code Encrypt}, {@code ReEncrypt}, {@code DescribeKey}, {@code GetKeyRotationStatus}, {@code
+ * EnableKey}, {@code DisableKey}, {@code ScheduleKeyDeletion}, {@code CancelKeyDeletion} and {@code
+ * ReplicateKey}. Errors carry the {@code __type}, HTTP status and message that KMS returns (see
+ * {@link KmsErrorType}), and every response has an {@code x-amzn-RequestId} header.
  *
- * <p>Accounts and regions: the access key id of the SigV4 {@code Authorization} header selects the
- * account ({@link #registerAccessKey}; {@link #DEFAULT_ACCESS_KEY_ID} and {@link
- * #SECOND_ACCESS_KEY_ID} are registered from the start), an unknown one gets {@code
- * UnrecognizedClientException}, and the region comes from the signature's credential scope. The
- * signature itself is verified with the registered secret (see {@link #setSignatureVerification}),
- * without a check of the request time. Keys live per account and region. A {@code KeyId} is a key
- * ARN or a bare key id in the caller's account and region; a key ARN of another region gets {@code
- * NotFoundException} ("Invalid arn <region>"), and alias names and alias ARNs get {@code
+ * <p>Accounts and regions: the access key id in the SigV4 {@code Authorization} header selects the
+ * account, and the signature's credential scope selects the region. {@link #DEFAULT_ACCESS_KEY_ID}
+ * and {@link #SECOND_ACCESS_KEY_ID} are registered from the start, {@link #registerAccessKey} adds
+ * more, and an unknown access key gets {@code UnrecognizedClientException}. The signature is
+ * verified with the registered secret (see {@link #setSignatureVerification}), but the request time
+ * is not checked. Keys live per account and region. A {@code KeyId} is a key ARN, or a bare key id
+ * that resolves in the caller's account and region. A key ARN of another region gets {@code
+ * NotFoundException} ("Invalid arn <region>"). Alias names and alias ARNs get {@code
  * NotFoundException} with a message that aliases are not supported. A key of another account is
- * reachable by ARN where its {@link KeyPolicy} allows it.
+ * reachable by ARN where its {@link KeyPolicy} allows it, else {@code AccessDeniedException}.
  *
- * <p>Ciphertext blobs are {@code 152 + n} bytes for {@code n} plaintext bytes (184 for an AES_256
- * data key, as KMS returns): a version byte, a random 16-byte reference to the key, a random GCM
- * nonce, random filler, and the AES-256-GCM ciphertext and tag under the key's own secret, with the
- * header, the key identity and the canonical encryption context as associated data. A blob never
- * contains its plaintext in clear, opens only with an equal encryption context (else {@code
- * InvalidCiphertextException}), and only through its own key, or through a replica of its
- * multi-region key. A single-region key's blobs open only in that key's region. {@code Encrypt}
- * takes at most 4,096 plaintext bytes, as KMS does.
+ * <p>Ciphertext blobs are {@code 152 + n} bytes for {@code n} plaintext bytes, so 184 for an
+ * AES_256 data key as in KMS (layout in {@link CiphertextBlob}): a version byte, a random 16-byte
+ * reference to the key, a random GCM nonce, random filler, and the AES-256-GCM ciphertext and tag
+ * under the key's own secret. The header, the key identity and the canonical encryption context are
+ * the associated data. A blob never contains its plaintext in clear. It opens only with an equal
+ * encryption context (else {@code InvalidCiphertextException}) and only through its own key or a
+ * replica of its multi-region key, so a single-region key's blobs open only in that key's region.
+ * {@code Encrypt} takes at most 4,096 plaintext bytes, as KMS does.
  *
- * <p>Not emulated: aliases, grants and grant tokens, key policy documents (the admin API's {@link
- * KeyPolicy} stands in for them, and a {@code Policy} member is rejected), IAM identity policies
- * and principals below the account, asymmetric and HMAC operations, imported key material, custom
- * key stores, automatic rotation (only the flag), tags, request quotas (use {@link #faults()}), the
- * deletion of a multi-region primary that still has replicas ({@code PendingReplicaDeletion}), and
- * KMS's own ciphertext format. Deletion never happens on its own: {@link #deleteKeyNow} ends the
- * waiting period.
+ * <p>Not emulated: aliases, grants and grant tokens, key policy documents ({@link KeyPolicy}
+ * replaces them, and a {@code Policy} request member is rejected), IAM identity policies and
+ * principals below the account, asymmetric and HMAC operations, imported key material, custom key
+ * stores, automatic rotation (only its flag), tags, request quotas (use {@link #faults()}), the
+ * {@code PendingReplicaDeletion} state of a multi-region primary with replicas, and KMS's own
+ * ciphertext format. Deletion never happens on its own: {@link #deleteKeyNow} ends the waiting
+ * period.
  *
  * <p>Thread safety: all methods may be called from any thread while requests are served, and a
  * change applies to the next request.
@@ -82,7 +82,7 @@ public final class KmsEmulator implements AutoCloseable {
     /** The outcome that {@link #callCount(String, String)} counts for a successful call. */
     public static final String OUTCOME_SUCCESS = CallCounters.SUCCESS;
 
-    /** The outcome of a call answered with HTTP 503 during an outage. */
+    /** The outcome of a call that received HTTP 503 during an outage. */
     public static final String OUTCOME_SERVICE_UNAVAILABLE = CallCounters.SERVICE_UNAVAILABLE;
 
     /** The outcome of a call whose connection was closed during an outage. */
@@ -233,7 +233,7 @@ public final class KmsEmulator implements AutoCloseable {
 
     /**
      * Schedules the key's deletion after 7 to 30 days and returns the deletion date. Until {@link
-     * #cancelKeyDeletion} or {@link #deleteKeyNow}, the key answers {@code
+     * #cancelKeyDeletion} or {@link #deleteKeyNow}, the key returns {@code
      * KMSInvalidStateException}.
      */
     public Instant scheduleKeyDeletion(String keyArn, int pendingWindowInDays) {

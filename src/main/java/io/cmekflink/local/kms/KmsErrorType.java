@@ -5,14 +5,16 @@ package io.cmekflink.local.kms;
  * response.
  *
  * <p>The status codes are the ones that the AWS SDK for Java 2.59.1 registers for the KMS modeled
- * exceptions (400 for client faults; 500 for {@code KMSInternalException}, {@code
- * DependencyTimeoutException} and {@code KeyUnavailableException}). The KMS API Reference lists 409
- * for {@code DisabledException} and {@code KMSInvalidStateException}, but responses of the live
- * service quoted in public bug reports carry 400 for them, and the SDK maps errors by {@code
- * __type}, not by status. The errors that KMS shares with other AWS services ({@code
- * AccessDeniedException}, {@code ThrottlingException}, {@code ValidationException}, {@code
- * UnrecognizedClientException}) have no modeled class: the SDK raises them as {@code KmsException}
- * with that error code.
+ * exceptions: 400 for client faults, and 500 for {@code KMSInternalException}, {@code
+ * DependencyTimeoutException} and {@code KeyUnavailableException}. A live-service {@code
+ * DisabledException} quoted in a public Terraform test log (2017) carries 400 as well. The SDK maps
+ * errors by {@code __type}, not by status. NOTE: other KMS emulators return 409 for {@code
+ * DisabledException} and {@code KMSInvalidStateException}, citing the KMS API Reference; that page
+ * was not checked here.
+ *
+ * <p>The errors that KMS shares with other AWS services ({@code AccessDeniedException}, {@code
+ * ThrottlingException}, {@code ValidationException}, {@code UnrecognizedClientException}) have no
+ * modeled class, so the SDK raises them as {@code KmsException} with that error code.
  */
 public enum KmsErrorType {
     ACCESS_DENIED("AccessDeniedException", 400),

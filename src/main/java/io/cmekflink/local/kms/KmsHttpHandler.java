@@ -89,6 +89,14 @@ final class KmsHttpHandler implements HttpHandler {
 
     private Response process(HttpExchange exchange, byte[] body, String operationName) {
         try {
+            if (!exchange.getRequestMethod().equals("POST")) {
+                throw new KmsRequestException(
+                        KmsErrorType.UNKNOWN_OPERATION,
+                        "The KMS emulator accepts only POST /, got "
+                                + exchange.getRequestMethod()
+                                + " "
+                                + exchange.getRequestURI().getRawPath());
+            }
             Caller caller = authenticate(exchange, body);
             KmsOperation operation =
                     KmsOperation.fromWireName(operationName)

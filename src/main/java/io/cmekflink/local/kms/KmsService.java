@@ -261,6 +261,7 @@ final class KmsService {
         metadata.put("KeyId", key.arn().keyId());
         metadata.put("Arn", key.arn().toString());
         metadata.put("CreationDate", epochSeconds(key.creationDate()));
+
         KeyState state = key.state();
         metadata.put("Enabled", state == KeyState.ENABLED);
         metadata.put("Description", key.description());
@@ -270,6 +271,7 @@ final class KmsService {
             metadata.put("DeletionDate", epochSeconds(key.deletionDate()));
             metadata.put("PendingDeletionWindowInDays", key.pendingWindowInDays());
         }
+
         metadata.put("Origin", "AWS_KMS");
         metadata.put("KeyManager", "CUSTOMER");
         metadata.put("CustomerMasterKeySpec", key.usage().keySpec());
@@ -343,6 +345,8 @@ final class KmsService {
             throw new KmsRequestException(
                     KmsErrorType.NOT_FOUND, "Invalid " + member + " '" + keyId + "'");
         }
+        // NOTE: a missing key in another account also gets NotFoundException here. Whether KMS
+        // returns AccessDeniedException instead, to hide which keys exist, was not checked.
         return registry.find(arn)
                 .orElseThrow(
                         () ->

@@ -56,7 +56,7 @@ class KmsEmulatorIsolationTest {
     }
 
     @Test
-    void bareKeyIdResolvesInCallersAccountAndRegion() {
+    void bareKeyIdResolvesLocally() {
         String arn = emulator.createKey(OWNER, REGION);
         String keyId = arn.substring(arn.indexOf('/') + 1);
 
@@ -74,7 +74,7 @@ class KmsEmulatorIsolationTest {
     }
 
     @Test
-    void keysCreatedOverWireBelongToCallersAccountAndRegion() {
+    void createKeyUsesCallerScope() {
         String ownerArn = owner.createKey(b -> {}).keyMetadata().arn();
         String platformArn = platform.createKey(b -> {}).keyMetadata().arn();
         String otherRegionArn = ownerOtherRegion.createKey(b -> {}).keyMetadata().arn();
@@ -85,7 +85,7 @@ class KmsEmulatorIsolationTest {
     }
 
     @Test
-    void singleRegionBlobDoesNotOpenInOtherRegion() {
+    void singleRegionBlobStaysInRegion() {
         String arn = emulator.createKey(OWNER, REGION);
         SdkBytes blob =
                 owner.generateDataKey(b -> b.keyId(arn).keySpec(DataKeySpec.AES_256))
@@ -278,6 +278,23 @@ class KmsEmulatorIsolationTest {
                 () -> ownerOtherRegion.decrypt(b -> b.ciphertextBlob(blob)));
         assertThat(owner.decrypt(b -> b.ciphertextBlob(blob)).keyId()).isEqualTo(primaryArn);
         assertThat(emulator.keyState(primaryArn)).isEqualTo(KeyState.ENABLED);
+    }
+
+    @Test
+    void deletedReplicaCanBeReplicatedAgain() {
+        String primaryArn = emulator.createMultiRegionKey(OWNER, REGION, "");
+        String replicaArn = emulator.replicateKey(primaryArn, OTHER_REGION);
+
+        emulator.deleteKeyNow(replicaArn);
+
+        assertThat(
+                        owner.describeKey(b -> b.keyId(primaryArn))
+                                .keyMetadata()
+                                .multiRegionConfiguration()
+                                .replicaKeys())
+                .isEmpty();
+        assertThat(emulator.replicateKey(primaryArn, OTHER_REGION)).isEqualTo(replicaArn);
+        assertThat(emulator.keyState(replicaArn)).isEqualTo(KeyState.ENABLED);
     }
 
     @Test

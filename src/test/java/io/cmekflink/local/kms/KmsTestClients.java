@@ -5,6 +5,7 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kms.KmsAsyncClient;
@@ -15,6 +16,14 @@ final class KmsTestClients {
 
     static final String REGION = "us-west-2";
     static final String OTHER_REGION = "us-east-2";
+
+    /**
+     * One Netty event loop group for all async test clients. A client that owns its group shuts it
+     * down gracefully on close, which takes about 2 s per client; a shared group is not closed by
+     * the clients.
+     */
+    private static final SdkEventLoopGroup EVENT_LOOPS =
+            SdkEventLoopGroup.builder().numberOfThreads(2).build();
 
     private KmsTestClients() {}
 
@@ -56,7 +65,9 @@ final class KmsTestClients {
                         StaticCredentialsProvider.create(
                                 AwsBasicCredentials.create(accessKeyId, secret)))
                 .httpClientBuilder(
-                        NettyNioAsyncHttpClient.builder().readTimeout(Duration.ofSeconds(10)))
+                        NettyNioAsyncHttpClient.builder()
+                                .eventLoopGroup(EVENT_LOOPS)
+                                .readTimeout(Duration.ofSeconds(10)))
                 .overrideConfiguration(c -> c.retryStrategy(AwsRetryStrategy.doNotRetry()))
                 .build();
     }
