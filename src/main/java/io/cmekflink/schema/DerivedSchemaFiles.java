@@ -7,6 +7,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -48,9 +49,14 @@ public final class DerivedSchemaFiles {
                             + " exists with other content; derived schema files must not be"
                             + " edited: restore it from version control");
         }
-        Path temporary = Files.createTempFile(directory, ".derived-", ".tmp");
+        // A name of our own instead of createTempFile, whose owner-only permissions would carry
+        // over to the final file and hide it from readers running as other users.
+        Path temporary =
+                directory.resolve(
+                        "." + schema.fileName() + "." + ProcessHandle.current().pid() + ".tmp");
         try {
-            Files.write(temporary, content);
+            Files.write(
+                    temporary, content, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             moveIntoPlace(temporary, file);
         } finally {
             Files.deleteIfExists(temporary);

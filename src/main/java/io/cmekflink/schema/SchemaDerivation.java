@@ -54,9 +54,6 @@ final class SchemaDerivation {
     /** Visits every schema reachable through unmarked fields and checks it. */
     private void collectReachable() {
         String top = writer.getFullName();
-        rules.checkTypeNotMarked(writer, top);
-        checkNamedType(writer, top);
-        reachableRecords.put(top, writer);
         for (Schema.Field field : writer.getFields()) {
             if (field.name().equals(EnvelopeSchema.FIELD_NAME)) {
                 throw new IllegalArgumentException(
@@ -68,6 +65,9 @@ final class SchemaDerivation {
                                 + " the field, or check that the input is not already encrypted");
             }
         }
+        rules.checkTypeNotMarked(writer, top);
+        checkNamedType(writer, top);
+        reachableRecords.put(top, writer);
         visitFields(writer, top);
     }
 
