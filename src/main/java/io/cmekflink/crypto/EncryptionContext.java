@@ -4,6 +4,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeSet;
 
 /**
  * The KMS encryption context of a DEK: {@code {org_id: <org id>, purpose: cmek-flink/v1}}.
@@ -48,10 +49,12 @@ public final class EncryptionContext {
                             + ORG_ID_KEY
                             + " and "
                             + PURPOSE_KEY
-                            + "="
+                            + ", with "
+                            + PURPOSE_KEY
+                            + " "
                             + PURPOSE
                             + ", got the keys "
-                            + context.keySet());
+                            + new TreeSet<>(context.keySet()));
         }
         return orgId;
     }

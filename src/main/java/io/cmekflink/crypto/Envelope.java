@@ -267,7 +267,7 @@ public final class Envelope {
         try {
             return EncryptionContext.orgIdOf(context);
         } catch (IllegalArgumentException e) {
-            throw invalid("envelope has an invalid " + e.getMessage(), null, recordId);
+            throw invalid("envelope's " + e.getMessage(), null, recordId);
         }
     }
 
