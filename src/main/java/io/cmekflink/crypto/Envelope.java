@@ -1,0 +1,353 @@
+package io.cmekflink.crypto;
+
+import io.cmekflink.schema.EnvelopeSchema;
+import io.cmekflink.schema.Fingerprints;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericFixed;
+import org.apache.avro.generic.GenericRecord;
+
+/**
+ * The envelope of one encrypted record, format version 1: how its marked values were sealed and
+ * under which key. The Avro layout is {@link EnvelopeSchema}.
+ *
+ * <p>Re-wrapping replaces the key ARN and the EDEK ({@link #withKey}); the nonce, tag, record id
+ * and fingerprint stay, and so does the ciphertext, because the associated data covers neither the
+ * key ARN nor the EDEK.
+ *
+ * <p>Thread safety: immutable; accessors return copies of arrays.
+ */
+public final class Envelope {
+
+    private static final int FORMAT_VERSION_POS =
+            EnvelopeSchema.SCHEMA.getField(EnvelopeSchema.FORMAT_VERSION_FIELD).pos();
+    private static final int KEY_ARN_POS =
+            EnvelopeSchema.SCHEMA.getField(EnvelopeSchema.KEY_ARN_FIELD).pos();
+    private static final int EDEK_POS =
+            EnvelopeSchema.SCHEMA.getField(EnvelopeSchema.EDEK_FIELD).pos();
+    private static final int CONTEXT_POS =
+            EnvelopeSchema.SCHEMA.getField(EnvelopeSchema.ENCRYPTION_CONTEXT_FIELD).pos();
+    private static final int NONCE_POS =
+            EnvelopeSchema.SCHEMA.getField(EnvelopeSchema.NONCE_FIELD).pos();
+    private static final int TAG_POS =
+            EnvelopeSchema.SCHEMA.getField(EnvelopeSchema.TAG_FIELD).pos();
+    private static final int RECORD_ID_POS =
+            EnvelopeSchema.SCHEMA.getField(EnvelopeSchema.RECORD_ID_FIELD).pos();
+    private static final int FINGERPRINT_POS =
+            EnvelopeSchema.SCHEMA.getField(EnvelopeSchema.SCHEMA_FINGERPRINT_FIELD).pos();
+
+    private final String keyArn;
+    private final byte[] edek;
+    private final String orgId;
+    private final byte[] nonce;
+    private final byte[] tag;
+    private final RecordId recordId;
+    private final long schemaFingerprint;
+
+    /**
+     * Creates an envelope of format version 1.
+     *
+     * @param schemaFingerprint the exact fingerprint of the derived schema
+     * @throws IllegalArgumentException when a part is empty or has the wrong length
+     */
+    public Envelope(
+            String keyArn,
+            byte[] edek,
+            String orgId,
+            byte[] nonce,
+            byte[] tag,
+            RecordId recordId,
+            long schemaFingerprint) {
+        this.keyArn = requireNonEmpty(keyArn, "key ARN");
+        this.edek = requireLength(edek, -1, "EDEK").clone();
+        this.orgId = requireNonEmpty(orgId, "org id");
+        this.nonce = requireLength(nonce, EnvelopeSchema.NONCE_BYTES, "nonce").clone();
+        this.tag = requireLength(tag, EnvelopeSchema.TAG_BYTES, "tag").clone();
+        this.recordId = Objects.requireNonNull(recordId, "recordId");
+        this.schemaFingerprint = schemaFingerprint;
+    }
+
+    public int formatVersion() {
+        return EnvelopeSchema.FORMAT_VERSION;
+    }
+
+    public String keyArn() {
+        return keyArn;
+    }
+
+    public byte[] edek() {
+        return edek.clone();
+    }
+
+    public String orgId() {
+        return orgId;
+    }
+
+    /** The KMS encryption context of the EDEK; see {@link EncryptionContext}. */
+    public Map<String, String> encryptionContext() {
+        return EncryptionContext.of(orgId);
+    }
+
+    public byte[] nonce() {
+        return nonce.clone();
+    }
+
+    public byte[] tag() {
+        return tag.clone();
+    }
+
+    public RecordId recordId() {
+        return recordId;
+    }
+
+    /** The exact fingerprint of the derived schema the record was written with. */
+    public long schemaFingerprint() {
+        return schemaFingerprint;
+    }
+
+    /** A copy of this envelope under another key, for re-wrapping the EDEK. */
+    public Envelope withKey(String newKeyArn, byte[] newEdek) {
+        return new Envelope(newKeyArn, newEdek, orgId, nonce, tag, recordId, schemaFingerprint);
+    }
+
+    byte[] nonceBytes() {
+        return nonce;
+    }
+
+    byte[] tagBytes() {
+        return tag;
+    }
+
+    /** The envelope as an Avro record of {@link EnvelopeSchema#SCHEMA}. */
+    public GenericData.Record toRecord() {
+        return record(
+                keyArn,
+                edek.clone(),
+                orgId,
+                nonce.clone(),
+                tag.clone(),
+                recordId,
+                schemaFingerprint);
+    }
+
+    /**
+     * Builds an envelope record from parts that the caller hands over: the arrays end up in the
+     * record without copies.
+     */
+    static GenericData.Record record(
+            String keyArn,
+            byte[] edek,
+            String orgId,
+            byte[] nonce,
+            byte[] tag,
+            RecordId recordId,
+            long schemaFingerprint) {
+        GenericData.Record id = new GenericData.Record(EnvelopeSchema.RECORD_ID_SCHEMA);
+        id.put(0, recordId.topic());
+        id.put(1, recordId.partition());
+        id.put(2, recordId.offset());
+        Map<String, String> context = new LinkedHashMap<>(4);
+        context.put(EncryptionContext.ORG_ID_KEY, orgId);
+        context.put(EncryptionContext.PURPOSE_KEY, EncryptionContext.PURPOSE);
+        GenericData.Record record = new GenericData.Record(EnvelopeSchema.SCHEMA);
+        record.put(FORMAT_VERSION_POS, EnvelopeSchema.FORMAT_VERSION);
+        record.put(KEY_ARN_POS, keyArn);
+        record.put(EDEK_POS, ByteBuffer.wrap(edek));
+        record.put(CONTEXT_POS, context);
+        record.put(NONCE_POS, new GenericData.Fixed(EnvelopeSchema.NONCE_SCHEMA, nonce));
+        record.put(TAG_POS, new GenericData.Fixed(EnvelopeSchema.TAG_SCHEMA, tag));
+        record.put(RECORD_ID_POS, id);
+        record.put(
+                FINGERPRINT_POS,
+                new GenericData.Fixed(
+                        EnvelopeSchema.FINGERPRINT_SCHEMA,
+                        Fingerprints.toLittleEndian(schemaFingerprint)));
+        return record;
+    }
+
+    /**
+     * Reads an envelope from the value of a derived record's envelope field.
+     *
+     * @throws InvalidCiphertextException when the value is not a valid envelope of format version 1
+     */
+    public static Envelope fromRecord(Object value) throws InvalidCiphertextException {
+        if (!(value instanceof GenericRecord record) || !isEnvelopeSchema(record.getSchema())) {
+            throw invalid(
+                    "envelope field does not hold an "
+                            + EnvelopeSchema.SCHEMA.getFullName()
+                            + " record",
+                    null,
+                    null);
+        }
+        RecordId recordId = readRecordId(record.get(RECORD_ID_POS));
+        String orgId = readOrgId(record.get(CONTEXT_POS), recordId);
+        Object version = record.get(FORMAT_VERSION_POS);
+        if (!(version instanceof Integer v) || v != EnvelopeSchema.FORMAT_VERSION) {
+            throw invalid(
+                    "envelope has format version "
+                            + version
+                            + "; this library reads version "
+                            + EnvelopeSchema.FORMAT_VERSION,
+                    orgId,
+                    recordId);
+        }
+        Object keyArn = record.get(KEY_ARN_POS);
+        if (!(keyArn instanceof CharSequence arn) || arn.length() == 0) {
+            throw invalid("envelope has no key ARN", orgId, recordId);
+        }
+        byte[] edek = bytesOf(record.get(EDEK_POS));
+        if (edek == null || edek.length == 0) {
+            throw invalid("envelope has no EDEK", orgId, recordId);
+        }
+        byte[] nonce =
+                fixedOf(
+                        record.get(NONCE_POS),
+                        EnvelopeSchema.NONCE_BYTES,
+                        "nonce",
+                        orgId,
+                        recordId);
+        byte[] tag = fixedOf(record.get(TAG_POS), EnvelopeSchema.TAG_BYTES, "tag", orgId, recordId);
+        byte[] fingerprint =
+                fixedOf(
+                        record.get(FINGERPRINT_POS),
+                        Fingerprints.BYTES,
+                        "schema fingerprint",
+                        orgId,
+                        recordId);
+        return new Envelope(
+                arn.toString(),
+                edek,
+                orgId,
+                nonce,
+                tag,
+                recordId,
+                Fingerprints.fromLittleEndian(fingerprint, 0));
+    }
+
+    private static boolean isEnvelopeSchema(Schema schema) {
+        return schema == EnvelopeSchema.SCHEMA
+                || (schema.getType() == Schema.Type.RECORD
+                        && schema.getFullName().equals(EnvelopeSchema.SCHEMA.getFullName())
+                        && schema.getFields().size() == EnvelopeSchema.SCHEMA.getFields().size());
+    }
+
+    private static RecordId readRecordId(Object value) throws InvalidCiphertextException {
+        if (value instanceof GenericRecord id
+                && id.getSchema().getFields().size() == 3
+                && id.get(0) instanceof CharSequence topic
+                && id.get(1) instanceof Integer partition
+                && id.get(2) instanceof Long offset) {
+            try {
+                return new RecordId(topic.toString(), partition, offset);
+            } catch (IllegalArgumentException e) {
+                throw invalid("envelope has an invalid record id: " + e.getMessage(), null, null);
+            }
+        }
+        throw invalid("envelope has no valid record id", null, null);
+    }
+
+    private static String readOrgId(Object value, RecordId recordId)
+            throws InvalidCiphertextException {
+        if (!(value instanceof Map<?, ?> map)) {
+            throw invalid("envelope has no encryption context", null, recordId);
+        }
+        Map<String, String> context = new LinkedHashMap<>(4);
+        for (Map.Entry<?, ?> entry : map.entrySet()) {
+            if (entry.getKey() == null || entry.getValue() == null) {
+                throw invalid(
+                        "envelope's encryption context has a null key or value", null, recordId);
+            }
+            context.put(entry.getKey().toString(), entry.getValue().toString());
+        }
+        try {
+            return EncryptionContext.orgIdOf(context);
+        } catch (IllegalArgumentException e) {
+            throw invalid("envelope's " + e.getMessage(), null, recordId);
+        }
+    }
+
+    private static byte[] bytesOf(Object value) {
+        if (!(value instanceof ByteBuffer buffer)) {
+            return null;
+        }
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.duplicate().get(bytes);
+        return bytes;
+    }
+
+    private static byte[] fixedOf(
+            Object value, int length, String what, String orgId, RecordId recordId)
+            throws InvalidCiphertextException {
+        if (value instanceof GenericFixed fixed
+                && fixed.bytes() != null
+                && fixed.bytes().length == length) {
+            return fixed.bytes().clone();
+        }
+        throw invalid("envelope has no " + length + "-byte " + what, orgId, recordId);
+    }
+
+    private static InvalidCiphertextException invalid(
+            String message, String orgId, RecordId recordId) {
+        return new InvalidCiphertextException(message, orgId, recordId, null);
+    }
+
+    private static String requireNonEmpty(String value, String what) {
+        if (value == null || value.isEmpty()) {
+            throw new IllegalArgumentException(what + " must not be empty");
+        }
+        return value;
+    }
+
+    /** Checks the length of {@code bytes}: exactly {@code length}, or at least 1 when negative. */
+    private static byte[] requireLength(byte[] bytes, int length, String what) {
+        Objects.requireNonNull(bytes, what);
+        if (length < 0 ? bytes.length == 0 : bytes.length != length) {
+            throw new IllegalArgumentException(
+                    what
+                            + " must be "
+                            + (length < 0 ? "non-empty" : length + " bytes")
+                            + ", got "
+                            + bytes.length
+                            + " bytes");
+        }
+        return bytes;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Envelope that
+                && keyArn.equals(that.keyArn)
+                && Arrays.equals(edek, that.edek)
+                && orgId.equals(that.orgId)
+                && Arrays.equals(nonce, that.nonce)
+                && Arrays.equals(tag, that.tag)
+                && recordId.equals(that.recordId)
+                && schemaFingerprint == that.schemaFingerprint;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(keyArn, orgId, recordId, schemaFingerprint, Arrays.hashCode(nonce));
+    }
+
+    /** Names the key, org, record and schema; the EDEK appears only as its length. */
+    @Override
+    public String toString() {
+        return "Envelope[keyArn="
+                + keyArn
+                + ", org="
+                + orgId
+                + ", record="
+                + recordId
+                + ", schema="
+                + Fingerprints.toHex(schemaFingerprint)
+                + ", edek="
+                + edek.length
+                + " bytes]";
+    }
+}
