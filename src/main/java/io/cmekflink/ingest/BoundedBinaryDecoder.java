@@ -299,11 +299,8 @@ final class BoundedBinaryDecoder extends Decoder {
                         + consumed()
                         + " needs "
                         + needed
-                        + " bytes but only "
-                        + remaining()
-                        + " of "
-                        + inputLength()
-                        + " remain");
+                        + " bytes, but the Avro data ends at offset "
+                        + inputLength());
     }
 
     private static DecodeFailure malformed(String problem) {

@@ -140,13 +140,18 @@ final class JsonRecordReader extends JsonValueReader {
         }
     }
 
-    /** Advances to the next key; the previous key, if any, names the place of a syntax error. */
+    /**
+     * Advances to the next key. Jackson reads ahead into the value after the key, so a syntax error
+     * is placed at the key that the parser reached, else at the previous key.
+     */
     private static String nextFieldName(JsonParser parser, String previous) throws DecodeFailure {
         try {
             return parser.nextFieldName();
         } catch (IOException e) {
             DecodeFailure failure = JsonFailures.of(e);
-            throw previous == null ? failure : failure.inField(previous);
+            String reached = parser.getParsingContext().getCurrentName();
+            String key = reached != null ? reached : previous;
+            throw key == null ? failure : failure.inField(key);
         }
     }
 

@@ -1,11 +1,13 @@
 package io.cmekflink.ingest;
 
 import java.io.IOException;
+import java.util.List;
 import org.apache.avro.AvroTypeException;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.Decoder;
 import org.apache.avro.io.ResolvingDecoder;
 
 /**
@@ -13,7 +15,7 @@ import org.apache.avro.io.ResolvingDecoder;
  * segment to a {@link DecodeFailure} on the way out, and other runtime failures of Avro (a union
  * branch or enum index out of range) become one.
  *
- * <p>Avro 1.12 turns on its fast reader by default, which would bypass these overrides, so the
+ * <p>Avro 1.12.1 turns on its fast reader by default, which would bypass these overrides, so the
  * reader uses its own {@link GenericData} with the fast reader off. Not thread-safe.
  */
 final class PathTrackingDatumReader extends GenericDatumReader<GenericRecord> {
@@ -61,6 +63,23 @@ final class PathTrackingDatumReader extends GenericDatumReader<GenericRecord> {
         } catch (RuntimeException e) {
             throw fromAvro(e).inField(field.name());
         }
+    }
+
+    @Override
+    protected Object readEnum(Schema expected, Decoder in) throws IOException {
+        int index = in.readEnum();
+        List<String> symbols = expected.getEnumSymbols();
+        if (index < 0 || index >= symbols.size()) {
+            throw DecodeFailure.malformed(
+                    "enum index "
+                            + index
+                            + " is out of range for "
+                            + expected.getFullName()
+                            + " ("
+                            + symbols.size()
+                            + " symbols)");
+        }
+        return createEnum(symbols.get(index), expected);
     }
 
     @Override
@@ -123,7 +142,8 @@ final class PathTrackingDatumReader extends GenericDatumReader<GenericRecord> {
                     "data does not match the writer schema: " + e.getMessage());
         }
         if (e instanceof IndexOutOfBoundsException) {
-            return DecodeFailure.malformed("union branch or enum symbol index is out of range");
+            // Enum indexes are checked in readEnum, so this is a union's branch index.
+            return DecodeFailure.malformed("union branch index is out of range");
         }
         return DecodeFailure.malformed(
                 "data does not match the writer schema (" + e.getClass().getSimpleName() + ")");
