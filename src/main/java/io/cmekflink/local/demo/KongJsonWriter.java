@@ -21,15 +21,17 @@ import org.apache.avro.generic.GenericRecord;
 /**
  * Writes a record as plain JSON the way Kong's log plugins do with lua-cjson: a field whose value
  * is null is left out (a Lua nil has no key), {@code /} is escaped as {@code \/}, non-ASCII text is
- * written as UTF-8, and a double is written as C's {@code %.16g} writes it (Kong sets cjson's
- * number precision to 16 since Kong 3.6), so an integral double is an integer.
+ * written as UTF-8, and a double is written as C's {@code %.14g} writes it, so an integral double
+ * is an integer. The 14 digits are lua-cjson's default, which the module {@code cjson} that
+ * file-log, http-log, tcp-log and udp-log require keeps; Kong 3.6 raised only its {@code
+ * cjson.safe} instances to 16.
  *
  * <p>Records of the schemas in {@code explicitNullRecords} write their null fields as JSON null
  * instead, as Kong's entity rows do when they carry {@code ngx.null}.
  */
 final class KongJsonWriter {
 
-    private static final int PRECISION = 16;
+    private static final int PRECISION = 14;
 
     private final JsonFactory factory;
 
@@ -104,9 +106,9 @@ final class KongJsonWriter {
     }
 
     /**
-     * Returns a finite double as C's {@code printf("%.16g")} prints it: 16 significant digits
+     * Returns a finite double as C's {@code printf("%.14g")} prints it: 14 significant digits
      * without trailing zeros, in exponent form ({@code 1.7410032001231e+18}) when the exponent is
-     * below -4 or at least 16.
+     * below -4 or at least 14.
      */
     static String cjsonNumber(double value) {
         BigDecimal rounded =

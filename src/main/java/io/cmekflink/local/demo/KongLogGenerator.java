@@ -22,12 +22,12 @@ import org.apache.avro.util.Utf8;
  * Generates realistic Kong Gateway request log entries for a list of orgs, deterministically for a
  * seed: the same seed, org list and schema give the same entries, byte for byte.
  *
- * <p>Entries follow the shapes of {@code kong.log.serialize()} (see docs/kong-log-entry.md):
- * proxied requests, retried ones with two tries, slow ones whose {@code latencies.request} is a
- * float such as 8000.999999999999, and requests that Kong answered itself (401, 403, 429) without
- * tries. They include absent and explicit-null fields, empty strings, non-ASCII text (Japanese,
- * emoji, accented names), repeated headers, bare query flags, Kong's {@code REDACTED} authorization
- * header, and in about one entry of 25 a body of 20 to 60 KB.
+ * <p>Entries follow the shapes of {@code kong.log.serialize()} as file-log and http-log write them
+ * (see docs/kong-log-entry.md): proxied requests, retried ones with two tries, slow ones of 8 to 12
+ * seconds, and requests that Kong answered itself (401, 403, 429) without tries. They include
+ * absent and explicit-null fields, empty strings, non-ASCII text (Japanese, emoji, accented names),
+ * repeated headers, bare query flags, Kong's {@code REDACTED} authorization header, and in about
+ * one entry of 25 a body of 20 to 60 KB.
  *
  * <p>Every string put into a field marked sensitive carries a random token, and {@link
  * GeneratedKongEntry#sensitiveValues()} lists them, so a scan of encrypted output for those values
@@ -450,14 +450,15 @@ public final class KongLogGenerator {
 
         /**
          * Kong computes the request latency as nginx's $request_time ("8.001", seconds with three
-         * decimals) times 1000, so some values are floats such as 8000.999999999999.
+         * decimals) times 1000. The product can be 8000.999999999999, which 14 digits print as
+         * 8001.
          */
         private double requestLatency(long millis) {
             String requestTime = String.format("%d.%03d", millis / 1000, millis % 1000);
             return asWritten(Double.parseDouble(requestTime) * 1000);
         }
 
-        /** Returns the double that reading Kong's 16-digit JSON text of a value gives back. */
+        /** Returns the double that reading Kong's 14-digit JSON text of a value gives back. */
         private double asWritten(double value) {
             return Double.parseDouble(KongJsonWriter.cjsonNumber(value));
         }
@@ -492,8 +493,8 @@ public final class KongLogGenerator {
         }
 
         /**
-         * Kong takes the try's start from a double of nanoseconds, whose 53-bit mantissa keeps
-         * about 16 digits, and writes it as a float such as 1.741003200123456e+18.
+         * Kong takes the try's start from a double of nanoseconds and writes it with 14 digits, as
+         * a float such as 1.7410032001231e+18.
          */
         private double kongNanos(long millis) {
             double nanos = (double) (millis * 1_000_000L + random.nextLong(1_000_000));

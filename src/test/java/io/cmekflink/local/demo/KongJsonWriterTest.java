@@ -15,13 +15,15 @@ import org.junit.jupiter.api.Test;
 class KongJsonWriterTest {
 
     @Test
-    void numbersPrintLikeCPercent16g() {
+    void numbersPrintLikeCPercent14g() {
         assertThat(KongJsonWriter.cjsonNumber(161.0)).isEqualTo("161");
         assertThat(KongJsonWriter.cjsonNumber(-1.0)).isEqualTo("-1");
-        assertThat(KongJsonWriter.cjsonNumber(8.001 * 1000)).isEqualTo("8000.999999999999");
+        assertThat(KongJsonWriter.cjsonNumber(8.001 * 1000)).isEqualTo("8001");
+        assertThat(KongJsonWriter.cjsonNumber(54.25)).isEqualTo("54.25");
         assertThat(KongJsonWriter.cjsonNumber(1.7410032001231e18)).isEqualTo("1.7410032001231e+18");
         assertThat(KongJsonWriter.cjsonNumber(1e16)).isEqualTo("1e+16");
-        assertThat(KongJsonWriter.cjsonNumber(123456789012345.6)).isEqualTo("123456789012345.6");
+        assertThat(KongJsonWriter.cjsonNumber(12345678901234.5)).isEqualTo("12345678901234");
+        assertThat(KongJsonWriter.cjsonNumber(123456789012345.6)).isEqualTo("1.2345678901235e+14");
         assertThat(KongJsonWriter.cjsonNumber(0.00001)).isEqualTo("1e-05");
         assertThat(KongJsonWriter.cjsonNumber(-2.5)).isEqualTo("-2.5");
     }
