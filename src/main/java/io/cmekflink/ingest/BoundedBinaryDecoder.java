@@ -220,13 +220,13 @@ final class BoundedBinaryDecoder extends Decoder {
         return index;
     }
 
-    private int readLength(String what) throws DecodeFailure {
+    private int readLength(String description) throws DecodeFailure {
         long length = readLong();
         if (length < 0) {
-            throw malformed(what + " length is negative (" + length + ")");
+            throw malformed(description + " length is negative (" + length + ")");
         }
         if (length > remaining()) {
-            throw truncated(what + " of " + length + " bytes", length);
+            throw truncated(description + " of " + length + " bytes", length);
         }
         return (int) length;
     }
@@ -236,17 +236,17 @@ final class BoundedBinaryDecoder extends Decoder {
      * size, which only a skip uses. A count above the remaining byte count is rejected before the
      * reader allocates: every map entry takes at least one byte.
      */
-    private long readBlockCount(String what) throws DecodeFailure {
+    private long readBlockCount(String description) throws DecodeFailure {
         long count = readLong();
         if (count < 0) {
             if (count == Long.MIN_VALUE) {
-                throw malformed(what + " block count is out of range");
+                throw malformed(description + " block count is out of range");
             }
             count = -count;
             long blockSize = readLong();
             if (blockSize < 0 || blockSize > remaining()) {
                 throw malformed(
-                        what
+                        description
                                 + " block size "
                                 + blockSize
                                 + " exceeds the "
@@ -258,7 +258,7 @@ final class BoundedBinaryDecoder extends Decoder {
         // byte count, which no real schema here relies on.
         if (count > remaining()) {
             throw malformed(
-                    what
+                    description
                             + " block declares "
                             + count
                             + " items but only "
@@ -268,7 +268,7 @@ final class BoundedBinaryDecoder extends Decoder {
         return count;
     }
 
-    private long skipBlocks(String what) throws DecodeFailure {
+    private long skipBlocks(String description) throws DecodeFailure {
         while (true) {
             long count = readLong();
             if (count == 0) {
@@ -279,22 +279,22 @@ final class BoundedBinaryDecoder extends Decoder {
             }
             long blockSize = readLong();
             if (blockSize < 0 || blockSize > remaining()) {
-                throw malformed(what + " block size " + blockSize + " exceeds the input");
+                throw malformed(description + " block size " + blockSize + " exceeds the input");
             }
             pos += (int) blockSize;
         }
     }
 
-    private void require(int bytes, String what) throws DecodeFailure {
+    private void require(int bytes, String description) throws DecodeFailure {
         if (bytes > limit - pos) {
-            throw truncated(what, bytes);
+            throw truncated(description, bytes);
         }
     }
 
-    private DecodeFailure truncated(String what, long needed) {
+    private DecodeFailure truncated(String description, long needed) {
         return malformed(
                 "truncated input: reading "
-                        + what
+                        + description
                         + " at offset "
                         + consumed()
                         + " needs "

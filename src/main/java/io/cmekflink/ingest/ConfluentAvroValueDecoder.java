@@ -9,11 +9,13 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 
 /**
- * Decodes the Confluent wire format: byte 0 is the magic byte 0, bytes 1 to 4 are the schema id as
- * a big-endian signed int, and the rest is Avro binary encoding under the schema of that id, which
- * must end exactly at the end of the value. The schema ids and their schemas are configured; the
- * decoder asks no schema registry. Byte offsets in messages count from the first byte after the
- * header. One instance serves one thread at a time.
+ * Decodes the Confluent wire format. Byte 0 is the magic byte 0, and bytes 1 to 4 are the schema id
+ * as a big-endian signed int. The rest is Avro binary encoding under the schema of that id, and it
+ * must end exactly at the end of the value.
+ *
+ * <p>The schema ids and their schemas are configured, and the decoder asks no schema registry. Byte
+ * offsets in messages count from the first byte after the header. One instance serves one thread at
+ * a time.
  */
 public final class ConfluentAvroValueDecoder implements ValueDecoder {
 

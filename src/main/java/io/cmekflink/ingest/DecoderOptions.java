@@ -7,16 +7,17 @@ import java.util.Objects;
  *
  * @param maxDepth the maximum nesting of records, maps and arrays (JSON objects and arrays), with
  *     the top-level record at depth 1; deeper input is {@link IngestErrorCode#MALFORMED_RECORD}
- * @param orgIdField name of the top-level string field that holds the org id
+ * @param orgIdField name of the top-level string field that contains the org id
  */
 public record DecoderOptions(int maxDepth, String orgIdField) {
 
-    /** Default nesting bound; a Kong log entry nests 4 levels deep. */
+    /** Default nesting bound, well above the 4 levels of a Kong log entry. */
     public static final int DEFAULT_MAX_DEPTH = 32;
 
     /**
-     * Upper bound of {@link #maxDepth}. The decoders recurse once per level, and Jackson's own
-     * nesting limit (1,000 by default in Jackson 2.15 and later) must stay above it.
+     * Upper bound of {@link #maxDepth}. The decoders recurse once per level, and {@link
+     * JsonValueDecoder} sets Jackson's own nesting limit to twice this bound, so that the decoder's
+     * check, which names the path, fires first.
      */
     public static final int MAX_MAX_DEPTH = 500;
 

@@ -1,8 +1,9 @@
 package io.cmekflink.ingest;
 
 /**
- * Why a Kafka record value could not become a record of the writer schema. The names equal the
- * dead-letter error codes of the same meaning, so a dead letter can carry {@link #name()}.
+ * Cause of a Kafka record value that could not become a record of the writer schema. The names
+ * equal the dead-letter error codes of the same meaning, so a dead letter can carry {@link
+ * #name()}.
  */
 public enum IngestErrorCode {
     /** The bytes do not decode under the writer schema, or the JSON does not map onto it. */

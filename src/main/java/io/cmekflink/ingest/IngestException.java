@@ -7,9 +7,9 @@ import java.util.Objects;
  * field path and what was wrong (expected type, JSON token type, byte counts), and never a field
  * value, because values may be sensitive.
  *
- * <p>The exception never carries a cause: the messages of parser exceptions quote the input. It
- * also records no stack trace, because a topic full of poison pills throws one per record and the
- * trace says nothing about the data.
+ * <p>The exception never carries a cause, because the messages of parser exceptions quote the
+ * input. It also records no stack trace, because a topic full of poison pills throws one per record
+ * and the trace carries no information about the data.
  */
 public final class IngestException extends Exception {
 

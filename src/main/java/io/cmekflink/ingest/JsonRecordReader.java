@@ -12,14 +12,14 @@ import org.apache.avro.generic.GenericData;
 /**
  * Reads a JSON object into a record by field name, in any key order. A key that names no field is
  * an error (dropping data silently is not acceptable), and so is a repeated key. A missing field
- * takes its default; without a default it is null when the field is nullable, else an error.
+ * takes its default. Without a default it is null when the field is nullable, else an error.
  *
  * <p>The top-level reader can also own the org id field: there a missing field, or a value that is
  * not a JSON string, is {@link IngestErrorCode#MISSING_ORG_ID} rather than a malformed record.
  */
 final class JsonRecordReader extends JsonValueReader {
 
-    /** How a field absent from the JSON object is filled. */
+    /** Fill rule of a field that the JSON object lacks. */
     private enum Absent {
         REQUIRED,
         NULL,
@@ -79,7 +79,7 @@ final class JsonRecordReader extends JsonValueReader {
                 && schema.getTypes().stream().anyMatch(s -> s.getType() == Schema.Type.NULL);
     }
 
-    /** Sets the readers of the fields; separate from construction so schemas may recurse. */
+    /** Sets the readers of the fields, after construction so that schemas may recurse. */
     void setFieldReaders(JsonValueReader[] readers) {
         this.fieldReaders = readers;
     }

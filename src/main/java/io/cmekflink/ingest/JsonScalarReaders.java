@@ -393,12 +393,12 @@ final class JsonScalarReaders {
                 "number is out of the range of " + type, JsonValueReader.location(parser));
     }
 
-    private static byte[] base64(JsonParser parser, String what) throws IOException {
+    private static byte[] base64(JsonParser parser, String typeName) throws IOException {
         try {
             return Base64.getDecoder().decode(parser.getText());
         } catch (IllegalArgumentException e) {
             throw DecodeFailure.malformed(
-                    "string is not valid base64 for " + what, JsonValueReader.location(parser));
+                    "string is not valid base64 for " + typeName, JsonValueReader.location(parser));
         }
     }
 }

@@ -8,12 +8,17 @@ import java.util.stream.Collectors;
 
 /**
  * Reads a union without Avro's JSON wrapper object: the branch follows the JSON token type. The
- * union takes the first branch, in schema order, that accepts the token: null takes the null
- * branch; true and false take boolean; an integer takes int (within int range), long (within long
- * range), float, double or decimal; a float takes float, double or decimal; a string takes string,
- * bytes, fixed, or an enum that has the string as a symbol; an array takes array; an object takes
- * the first record or map branch. So ["null", "long", "double"] reads 5 as a long and 5.0 as a
- * double.
+ * union takes the first branch, in schema order, that accepts the token.
+ *
+ * <ul>
+ *   <li>null takes the null branch, and true or false takes boolean.
+ *   <li>An integer takes int (within int range), long (within long range), float, double or
+ *       decimal. A float takes float, double or decimal.
+ *   <li>A string takes string, bytes, fixed, or an enum that has the string as a symbol.
+ *   <li>An array takes array, and an object takes the first record or map branch.
+ * </ul>
+ *
+ * <p>So ["null", "long", "double"] reads 5 as a long and 5.0 as a double.
  */
 final class JsonUnionReader extends JsonValueReader {
 

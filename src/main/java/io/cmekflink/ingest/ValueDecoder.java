@@ -7,8 +7,8 @@ import org.apache.avro.generic.GenericRecord;
 /**
  * Turns a Kafka record value into a record of a configured writer schema.
  *
- * <p>Implementations keep per-call scratch state, so one instance serves one thread at a time (one
- * per Flink subtask); create one per thread instead of sharing it.
+ * <p>An implementation may reuse scratch state between calls, so one instance serves one thread at
+ * a time, such as one per Flink subtask. Create one per thread instead of sharing it.
  */
 public interface ValueDecoder {
 

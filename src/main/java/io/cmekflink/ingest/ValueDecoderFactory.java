@@ -22,7 +22,7 @@ public final class ValueDecoderFactory {
      * @param options nesting bound and org id field
      * @throws IllegalArgumentException for an unknown format name, a schema file that cannot be
      *     read or parsed, a missing or superfluous file argument, or a schema without a top-level
-     *     string org id field; the message names the file
+     *     string org id field. The message names the file.
      */
     public static ValueDecoder create(
             String formatName,

@@ -630,8 +630,8 @@ class JsonValueDecoderTest {
     void kongBatchArrayRejected() {
         JsonValueDecoder kong =
                 new JsonValueDecoder(KongSchemas.kongSchema(), DecoderOptions.defaults());
-        byte[] one = KongSchemas.resource("kong-entry-kong-answered.json");
-        String batch = "[" + new String(one, StandardCharsets.UTF_8) + "]";
+        byte[] singleEntry = KongSchemas.resource("kong-entry-kong-answered.json");
+        String batch = "[" + new String(singleEntry, StandardCharsets.UTF_8) + "]";
 
         IngestException e =
                 catchThrowableOfType(

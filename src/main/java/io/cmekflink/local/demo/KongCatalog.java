@@ -31,7 +31,7 @@ final class KongCatalog {
             ServiceDef service,
             long createdAt) {}
 
-    /** A consumer; username, custom id and the lower-case username are sensitive. */
+    /** A consumer, whose username, custom id and lower-case username are sensitive. */
     record ConsumerDef(
             String id,
             String credentialId,
@@ -88,7 +88,7 @@ final class KongCatalog {
                             new RouteTemplate(
                                     "uploads", "/files", List.of("GET", "POST", "PUT"), "fil_")));
 
-    /** Consumer names with non-ASCII text; each gets a random suffix. */
+    /** Consumer names with non-ASCII text, to which each consumer adds a random suffix. */
     private static final List<String> USERNAMES =
             List.of(
                     "mika.tanaka",

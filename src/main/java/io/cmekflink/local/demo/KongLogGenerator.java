@@ -24,21 +24,25 @@ import org.apache.avro.util.Utf8;
  *
  * <p>Entries follow the shapes of {@code kong.log.serialize()} as file-log and http-log write them
  * (see docs/kong-log-entry.md): proxied requests, retried ones with two tries, slow ones of 8 to 12
- * seconds, and requests that Kong answered itself (401, 403, 429) without tries. They include
+ * seconds, and requests that Kong rejected itself (401, 403, 429) without tries. They include
  * absent and explicit-null fields, empty strings, non-ASCII text (Japanese, emoji, accented names),
  * repeated headers, bare query flags, Kong's {@code REDACTED} authorization header, and in about
- * one entry of 25 a body of 20 to 60 KB.
+ * one entry of 40 a body of 20 to 60 KB (461 of 20,000 entries for seed 1).
  *
- * <p>Every string put into a field marked sensitive carries a random token, and {@link
- * GeneratedKongEntry#sensitiveValues()} lists them, so a scan of encrypted output for those values
- * finds a leak and never a coincidence. Not thread-safe.
+ * <p>The personal data that an entry puts into marked fields (addresses, e-mail addresses, keys,
+ * cookies, usernames, URLs, bodies) carries random tokens or random addresses, and {@link
+ * GeneratedKongEntry#sensitiveValues()} lists those values. So a scan of encrypted output for them
+ * finds a leak and never a coincidence. Marked fields also contain common values, such as {@code
+ * application/json}, which are not listed. Not thread-safe.
  */
 public final class KongLogGenerator {
 
-    /** Longest sensitive value reported whole; longer values are reported by their tokens. */
+    /**
+     * Maximum length of a sensitive value reported whole. A longer value is reported by its tokens.
+     */
     static final int MAX_REPORTED_LENGTH = 512;
 
-    /** Shortest string reported as sensitive. */
+    /** Minimum length of a string reported as sensitive. */
     static final int MIN_REPORTED_LENGTH = 6;
 
     /** 2025-03-01T00:00:00Z, the start of the generated clock. */
@@ -348,7 +352,7 @@ public final class KongLogGenerator {
             return headers;
         }
 
-        /** Kong replaces authorization headers with REDACTED; a key-auth key stays readable. */
+        /** Kong replaces authorization headers with REDACTED, but a key-auth key stays readable. */
         private void authorizationHeaders(Map<Utf8, Object> headers) {
             if (outcome == Outcome.REJECTED) {
                 if (random.chance(0.5)) {
@@ -613,7 +617,7 @@ public final class KongLogGenerator {
             append(key, null);
         }
 
-        /** Adds a repeated argument; a {@code true} item is the bare key. */
+        /** Adds a repeated argument, where a {@code true} item is the bare key. */
         void addRepeated(String key, List<Object> items) {
             values.put(utf8(key), items);
             for (Object item : items) {

@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * JSON request and response bodies for generated entries. Every body embeds random tokens in
- * personal data (e-mail addresses, card tokens, free text with non-ASCII characters), and the
- * tokens are returned with the text.
+ * JSON request and response bodies for generated entries. Apart from Kong's error bodies, every
+ * body embeds random tokens in personal data (e-mail addresses, card tokens, free text with
+ * non-ASCII characters), and the tokens are returned with the text.
  */
 final class SampleBodies {
 
@@ -68,7 +68,7 @@ final class SampleBodies {
         return new Body(text, embedded);
     }
 
-    /** Returns the JSON error body Kong sends when it rejects a request; it embeds no tokens. */
+    /** Returns the JSON error body that Kong sends when it rejects a request, without tokens. */
     Body kongError(int status, String requestId) {
         String message =
                 switch (status) {

@@ -135,10 +135,12 @@ class KongLogGeneratorTest {
         int floatNanos = 0;
         int integerUpstreamStatus = 0;
         int answeredByKong = 0;
+
         for (GeneratedKongEntry entry : entries) {
             GenericRecord record = entry.record();
             GenericRecord request = (GenericRecord) record.get("request");
             String json = new String(entry.json(), StandardCharsets.UTF_8);
+
             if (bodyLength(request) >= 20_000
                     || bodyLength((GenericRecord) record.get("response")) >= 20_000) {
                 largeBodies++;
@@ -175,6 +177,7 @@ class KongLogGeneratorTest {
             }
             assertThat(json).contains("\\/");
         }
+
         assertThat(largeBodies).isGreaterThan(10);
         assertThat(repeatedHeaders).isGreaterThan(100);
         assertThat(flags).isGreaterThan(100);
