@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Objects;
 import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
 
 /**
@@ -11,16 +13,25 @@ import org.apache.avro.generic.GenericRecord;
  * the record ends: ciphertext can decode as a valid record when fields are strings, and trailing
  * bytes are the usual sign of that, so they are an error, like truncated input.
  *
+ * <p>Both readers run over {@link BoundedBinaryDecoder}, so no length prefix can make them allocate
+ * more than the value holds. Avro's fast reader decodes; it has no failure paths, so a value that
+ * fails is read again by {@link PathTrackingDatumReader} for the message. Measured on 20,000
+ * generated Kong entries of 2.6 KB, one thread on this project's 2-core machine, the fast reader
+ * took about 2.7 µs per record and the path-tracking reader about 5.5 µs. A schema whose records
+ * recurse, or nest deeper than the max depth, always uses the path-tracking reader, which bounds
+ * the depth.
+ *
  * <p>Strings decode as {@link org.apache.avro.util.Utf8}, maps as {@link java.util.HashMap} with
  * {@code Utf8} keys, as Avro's {@code GenericDatumReader} returns them. One instance serves one
- * thread at a time: it reuses its decoder and reader between calls.
+ * thread at a time: it reuses its decoder and readers between calls.
  */
 public final class AvroBinaryValueDecoder implements ValueDecoder {
 
     private final Schema schema;
     private final String schemaDescription;
     private final BoundedBinaryDecoder decoder = new BoundedBinaryDecoder();
-    private final PathTrackingDatumReader reader;
+    private final PathTrackingDatumReader trackingReader;
+    private final GenericDatumReader<GenericRecord> fastReader;
 
     /**
      * Creates a decoder.
@@ -39,7 +50,15 @@ public final class AvroBinaryValueDecoder implements ValueDecoder {
                     "writer schema must be a record, got " + writerSchema.getType());
         }
         this.schemaDescription = schemaDescription;
-        this.reader = new PathTrackingDatumReader(writerSchema, options.maxDepth());
+        this.trackingReader = new PathTrackingDatumReader(writerSchema, options.maxDepth());
+        boolean depthBounded = SchemaDepth.of(writerSchema) <= options.maxDepth();
+        this.fastReader = depthBounded ? fastReader(writerSchema) : null;
+    }
+
+    private static GenericDatumReader<GenericRecord> fastReader(Schema schema) {
+        GenericData data = new GenericData();
+        data.setFastReaderEnabled(true);
+        return new GenericDatumReader<>(schema, schema, data);
     }
 
     @Override
@@ -57,9 +76,11 @@ public final class AvroBinaryValueDecoder implements ValueDecoder {
 
     /** Decodes the record in {@code length} bytes of {@code value} from {@code offset}. */
     GenericRecord decode(byte[] value, int offset, int length) throws IngestException {
-        decoder.reset(value, offset, length);
         try {
-            GenericRecord record = reader.read(null, decoder);
+            GenericRecord record =
+                    fastReader == null
+                            ? readTracked(value, offset, length)
+                            : readFast(value, offset, length);
             if (decoder.remaining() != 0) {
                 throw DecodeFailure.malformed(
                         decoder.remaining()
@@ -72,16 +93,38 @@ public final class AvroBinaryValueDecoder implements ValueDecoder {
             return record;
         } catch (DecodeFailure failure) {
             throw failure.toIngestException(schemaDescription, schema.getFullName());
+        } finally {
+            decoder.clear();
+        }
+    }
+
+    private GenericRecord readFast(byte[] value, int offset, int length) throws DecodeFailure {
+        decoder.reset(value, offset, length);
+        try {
+            return fastReader.read(null, decoder);
+        } catch (IOException | RuntimeException fastFailure) {
+            readTracked(value, offset, length);
+            // The tracking reader accepted what the fast reader rejected; report the fast one.
+            throw DecodeFailure.malformed(
+                    "data does not match the writer schema ("
+                            + fastFailure.getClass().getSimpleName()
+                            + ")");
+        }
+    }
+
+    private GenericRecord readTracked(byte[] value, int offset, int length) throws DecodeFailure {
+        decoder.reset(value, offset, length);
+        try {
+            return trackingReader.read(null, decoder);
+        } catch (DecodeFailure failure) {
+            throw failure;
         } catch (RuntimeException e) {
-            throw PathTrackingDatumReader.fromAvro(e)
-                    .toIngestException(schemaDescription, schema.getFullName());
+            throw PathTrackingDatumReader.fromAvro(e);
         } catch (IOException e) {
             throw DecodeFailure.malformed(
-                            "reading Avro binary failed (" + e.getClass().getSimpleName() + ")")
-                    .toIngestException(schemaDescription, schema.getFullName());
+                    "reading Avro binary failed (" + e.getClass().getSimpleName() + ")");
         } finally {
-            reader.resetDepth();
-            decoder.clear();
+            trackingReader.resetDepth();
         }
     }
 

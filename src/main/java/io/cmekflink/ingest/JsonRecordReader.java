@@ -92,6 +92,19 @@ final class JsonRecordReader extends JsonValueReader {
 
     @Override
     Object read(JsonParser parser, JsonToken token, int depth) throws IOException {
+        return readRecord(parser, token, depth, -1);
+    }
+
+    /**
+     * Reads the top-level record. Only here is the org id field checked, so that a recursive schema
+     * does not require the field in nested records.
+     */
+    GenericData.Record readTopLevel(JsonParser parser, JsonToken token) throws IOException {
+        return readRecord(parser, token, 0, orgIdPosition);
+    }
+
+    private GenericData.Record readRecord(
+            JsonParser parser, JsonToken token, int depth, int orgIdPos) throws IOException {
         if (token != JsonToken.START_OBJECT) {
             throw mismatch(parser, token);
         }
@@ -117,17 +130,18 @@ final class JsonRecordReader extends JsonValueReader {
                 throw DecodeFailure.malformed("duplicate key", location(parser)).inField(name);
             }
             seen[pos] = true;
-            record.put(pos, readField(parser, pos, level));
+            record.put(pos, readField(parser, pos, level, pos == orgIdPos));
             name = nextFieldName(parser, name);
         }
-        fillAbsent(record, seen);
+        fillAbsent(record, seen, orgIdPos);
         return record;
     }
 
-    private Object readField(JsonParser parser, int pos, int level) throws IOException {
+    private Object readField(JsonParser parser, int pos, int level, boolean orgId)
+            throws IOException {
         try {
             JsonToken valueToken = parser.nextToken();
-            if (pos == orgIdPosition && valueToken != JsonToken.VALUE_STRING) {
+            if (orgId && valueToken != JsonToken.VALUE_STRING) {
                 throw DecodeFailure.missingOrgId(
                         "org id field is a JSON "
                                 + tokenName(valueToken)
@@ -155,12 +169,13 @@ final class JsonRecordReader extends JsonValueReader {
         }
     }
 
-    private void fillAbsent(GenericData.Record record, boolean[] seen) throws DecodeFailure {
+    private void fillAbsent(GenericData.Record record, boolean[] seen, int orgIdPos)
+            throws DecodeFailure {
         for (int pos = 0; pos < seen.length; pos++) {
             if (seen[pos]) {
                 continue;
             }
-            if (pos == orgIdPosition) {
+            if (pos == orgIdPos) {
                 throw DecodeFailure.missingOrgId("org id field is missing", null)
                         .inField(names[pos]);
             }

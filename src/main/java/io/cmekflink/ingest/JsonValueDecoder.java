@@ -106,7 +106,7 @@ public final class JsonValueDecoder implements ValueDecoder {
                             + ", expected an object",
                     JsonValueReader.location(parser));
         }
-        return (GenericRecord) root.read(parser, first, 0);
+        return root.readTopLevel(parser, first);
     }
 
     private static JsonToken nextToken(JsonParser parser) throws DecodeFailure {

@@ -327,6 +327,21 @@ class AvroBinaryValueDecoderTest {
     }
 
     @Test
+    void schemaDeeperThanMaxDepthIsBounded() throws Exception {
+        // Event nests 3 deep: the record, the items array, an Item record.
+        AvroBinaryValueDecoder shallow =
+                new AvroBinaryValueDecoder(EVENT, DecoderOptions.defaults().withMaxDepth(2));
+
+        IngestException e =
+                catchThrowableOfType(
+                        IngestException.class, () -> shallow.decode(encode(event("abc"))));
+
+        assertThat(e.code()).isEqualTo(IngestErrorCode.MALFORMED_RECORD);
+        assertThat(e.path()).isEqualTo("$.items[0]");
+        assertThat(e.getMessage()).startsWith("nesting is deeper than the max depth 2");
+    }
+
+    @Test
     void tombstoneRejected() {
         IngestException e = failure(null);
 

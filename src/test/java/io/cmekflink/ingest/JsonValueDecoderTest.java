@@ -542,6 +542,22 @@ class JsonValueDecoderTest {
     }
 
     @Test
+    void invalidUtf8Rejected() {
+        byte[] prefix = "{\"org_id\": \"o\", \"name\": \"".getBytes(StandardCharsets.UTF_8);
+        byte[] value = java.util.Arrays.copyOf(prefix, prefix.length + 3);
+        value[prefix.length] = (byte) 0xc3;
+        value[prefix.length + 1] = '"';
+        value[prefix.length + 2] = '}';
+
+        IngestException e =
+                catchThrowableOfType(IngestException.class, () -> decoder.decode(value));
+
+        assertThat(e.code()).isEqualTo(IngestErrorCode.MALFORMED_RECORD);
+        assertThat(e.path()).isEqualTo("$.name");
+        assertThat(e.getMessage()).startsWith("not well-formed JSON at $.name");
+    }
+
+    @Test
     void truncatedJson() {
         IngestException e = failure("{\"org_id\": \"o\", \"name\": \"" + SECRET);
 
@@ -568,6 +584,25 @@ class JsonValueDecoderTest {
             assertThat(e.path()).as(value).isEqualTo("$.org_id");
             assertThat(e.getMessage()).as(value).contains("expected a non-empty string");
         }
+    }
+
+    @Test
+    void orgIdCheckedOnlyAtTopLevel() throws Exception {
+        Schema tree =
+                new Schema.Parser()
+                        .parse(
+                                """
+                                {"type": "record", "name": "Org", "fields": [
+                                  {"name": "org_id", "type": ["null", "string"], "default": null},
+                                  {"name": "parent", "type": ["null", "Org"], "default": null}]}
+                                """);
+        JsonValueDecoder treeDecoder = new JsonValueDecoder(tree, DecoderOptions.defaults());
+
+        GenericRecord record =
+                treeDecoder.decode(
+                        "{\"org_id\": \"child\", \"parent\": {}}".getBytes(StandardCharsets.UTF_8));
+
+        assertThat(((GenericRecord) record.get("parent")).get("org_id")).isNull();
     }
 
     @Test
