@@ -1,0 +1,300 @@
+package io.cmekflink.job;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.cmekflink.config.JobConfig;
+import io.cmekflink.config.JobOptions;
+import io.cmekflink.crypto.EncryptionContext;
+import io.cmekflink.crypto.RecordId;
+import io.cmekflink.crypto.RecordSealer;
+import io.cmekflink.deadletter.DeadLetter;
+import io.cmekflink.deadletter.ErrorCode;
+import io.cmekflink.deadletter.Stage;
+import io.cmekflink.dek.Dek;
+import io.cmekflink.dek.DekCache;
+import io.cmekflink.dek.DekCacheSettings;
+import io.cmekflink.dek.DekExhaustedException;
+import io.cmekflink.kms.KmsCallException;
+import io.cmekflink.kms.KmsClients;
+import io.cmekflink.kms.KmsDataKeys;
+import io.cmekflink.kms.KmsErrors;
+import io.cmekflink.kms.KmsSettings;
+import io.cmekflink.kms.RetryPolicy;
+import io.cmekflink.link.Geo;
+import io.cmekflink.schema.MalformedRecordException;
+import io.cmekflink.schema.SingleObjectEncoding;
+import io.cmekflink.schema.StrictRecordDecoder;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ForkJoinPool;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Encrypts the marked fields of each record under a DEK of its org's key, as one Flink async I/O
+ * step: a record whose DEK is cached is sealed at once on the task thread; a record that needs
+ * {@code GenerateDataKey} waits for it without blocking the task thread, and concurrent misses for
+ * one key share one call.
+ *
+ * <p>Every input element ends in exactly one output: an encrypted record or a dead letter (control
+ * elements end in none). A KMS failure, a timeout or any unexpected exception completes the element
+ * normally with a dead letter, because an exceptional completion would fail the task and restart
+ * the job.
+ */
+public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecord> {
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(EncryptFunction.class);
+
+    private final JobSchemas schemas;
+    private final KmsSettings kmsSettings;
+    private final DekCacheSettings dekSettings;
+    private final List<String> geoRegions;
+    private final int maxRecordBytes;
+    private final Duration asyncTimeout;
+
+    private transient KmsClients clients;
+    private transient DekCache deks;
+    private transient List<RecordSealer> sealers;
+    private transient List<StrictRecordDecoder> decoders;
+    private transient EncryptMetrics metrics;
+    private transient RateLimitedLog deadLetterLog;
+
+    public EncryptFunction(JobConfig config) {
+        this.schemas = JobSchemas.of(config);
+        String endpoint = config.get(JobOptions.KMS_ENDPOINT);
+        this.kmsSettings =
+                new KmsSettings(
+                        config.get(JobOptions.KMS_REGION),
+                        endpoint.isEmpty() ? null : URI.create(endpoint),
+                        config.get(JobOptions.KMS_MAX_CONCURRENCY),
+                        config.get(JobOptions.KMS_ATTEMPT_TIMEOUT),
+                        new RetryPolicy(
+                                config.get(JobOptions.KMS_RETRY_MAX_ATTEMPTS),
+                                config.get(JobOptions.KMS_RETRY_BASE_DELAY),
+                                config.get(JobOptions.KMS_RETRY_MAX_DELAY),
+                                config.get(JobOptions.KMS_RETRY_BUDGET)));
+        this.dekSettings =
+                new DekCacheSettings(
+                        config.get(JobOptions.DEK_MAX_AGE),
+                        config.get(JobOptions.DEK_REFRESH_AHEAD),
+                        config.get(JobOptions.DEK_MAX_ENCRYPTIONS),
+                        config.get(JobOptions.DEK_MAX_ENTRIES),
+                        config.get(JobOptions.DEK_FAILURE_TTL));
+        this.geoRegions = Geo.parse(config.get(JobOptions.GEO)).regions();
+        this.maxRecordBytes = config.get(JobOptions.OUTPUT_MAX_RECORD_BYTES);
+        this.asyncTimeout = config.get(JobOptions.ASYNC_TIMEOUT);
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        metrics = new EncryptMetrics(getRuntimeContext().getMetricGroup());
+        clients = new KmsClients(kmsSettings);
+        KmsDataKeys dataKeys = new KmsDataKeys(clients, new HashSet<>(geoRegions), metrics);
+        deks =
+                new DekCache(
+                        dekSettings,
+                        (org, arn) -> dataKeys.generateDataKey(arn, EncryptionContext.of(org)),
+                        Ticker.systemTicker(),
+                        ForkJoinPool.commonPool());
+        metrics.registerCache(deks);
+        sealers = new ArrayList<>();
+        decoders = new ArrayList<>();
+        for (int i = 0; i < schemas.size(); i++) {
+            sealers.add(RecordSealer.create(schemas.derived(i)));
+            decoders.add(new StrictRecordDecoder(schemas.writerSchema(i)));
+        }
+        deadLetterLog = new RateLimitedLog(LOG, 10_000);
+        LOG.info(
+                "encrypt step {} opened: KMS region {}, endpoint {}, DEK max age {}",
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                kmsSettings.localRegion(),
+                kmsSettings.endpointOverride() == null ? "AWS" : kmsSettings.endpointOverride(),
+                dekSettings.maxAge());
+    }
+
+    @Override
+    public void close() {
+        if (clients != null) {
+            clients.close();
+        }
+    }
+
+    @Override
+    public void asyncInvoke(Routed routed, ResultFuture<OutputRecord> result) {
+        try {
+            switch (routed.kind) {
+                case Routed.CONTROL -> {
+                    deks.invalidateOrg(routed.orgId);
+                    result.complete(List.of());
+                }
+                case Routed.PASS_THROUGH -> result.complete(List.of(passThrough(routed.record)));
+                default -> encrypt(routed, result, true);
+            }
+        } catch (RuntimeException e) {
+            result.complete(List.of(internalError(routed, e)));
+        }
+    }
+
+    private void encrypt(Routed routed, ResultFuture<OutputRecord> result, boolean firstTry) {
+        CompletableFuture<Dek> dek = deks.dekFor(routed.orgId, routed.keyArn);
+        if (dek.isDone()) {
+            complete(routed, result, dek, firstTry);
+        } else {
+            dek.whenComplete((ignored, error) -> complete(routed, result, dek, firstTry));
+        }
+    }
+
+    private void complete(
+            Routed routed,
+            ResultFuture<OutputRecord> result,
+            CompletableFuture<Dek> dekFuture,
+            boolean firstTry) {
+        try {
+            Dek dek;
+            try {
+                dek = dekFuture.join();
+            } catch (RuntimeException e) {
+                result.complete(List.of(kmsFailure(routed, KmsErrors.unwrap(e))));
+                return;
+            }
+            OutputRecord out;
+            try {
+                out = seal(routed.record, dek);
+            } catch (DekExhaustedException e) {
+                if (firstTry) {
+                    // Another thread used the last encryption of this DEK; the cache has a new one.
+                    encrypt(routed, result, false);
+                    return;
+                }
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+            result.complete(List.of(out));
+        } catch (RuntimeException e) {
+            result.complete(List.of(internalError(routed, e)));
+        }
+    }
+
+    private OutputRecord seal(ParsedRecord record, Dek dek) throws DekExhaustedException {
+        GenericRecord input;
+        try {
+            input = decoders.get(record.schemaIndex).decode(record.avro);
+        } catch (MalformedRecordException e) {
+            return deadLetter(record, ErrorCode.MALFORMED_RECORD, e.getMessage(), null, null);
+        }
+        RecordId id = new RecordId(record.topic, record.partition, record.offset);
+        byte[] value = sealers.get(record.schemaIndex).sealToBytes(input, record.orgId, id, dek);
+        if (value.length > maxRecordBytes) {
+            return deadLetter(
+                    record,
+                    ErrorCode.RECORD_TOO_LARGE,
+                    "the encrypted record has "
+                            + value.length
+                            + " bytes, above output.max-record-bytes ("
+                            + maxRecordBytes
+                            + ")",
+                    dek.keyArn(),
+                    null);
+        }
+        metrics.encrypted();
+        return encryptedOutput(record, value);
+    }
+
+    private OutputRecord passThrough(ParsedRecord record) {
+        metrics.passedThrough();
+        return encryptedOutput(record, record.avro);
+    }
+
+    private static OutputRecord encryptedOutput(ParsedRecord record, byte[] value) {
+        OutputRecord out = new OutputRecord();
+        out.key = record.key;
+        out.value = value;
+        out.format = SingleObjectEncoding.FORMAT;
+        out.headerKeys = record.headerKeys;
+        out.headerValues = record.headerValues;
+        out.timestamp = record.timestamp;
+        out.orgId = record.orgId;
+        return out;
+    }
+
+    private OutputRecord kmsFailure(Routed routed, Throwable error) {
+        if (!(error instanceof KmsCallException e)) {
+            return internalError(routed, error);
+        }
+        ErrorCode code = ErrorCode.fromKms(e.kind());
+        return deadLetter(
+                routed.record,
+                code,
+                e.getMessage(),
+                routed.keyArn,
+                DeadLetterKms.of(e.awsErrorCode(), e.requestId(), e.attempts()));
+    }
+
+    private OutputRecord internalError(Routed routed, Throwable error) {
+        LOG.error(
+                "unexpected failure encrypting a record of org {}: {}",
+                routed.orgId,
+                error.getClass().getName());
+        LOG.debug("unexpected failure", error);
+        if (routed.record == null) {
+            throw new IllegalStateException("control element failed", error);
+        }
+        return deadLetter(
+                routed.record,
+                ErrorCode.INTERNAL_ERROR,
+                "unexpected " + error.getClass().getSimpleName() + " while encrypting",
+                routed.keyArn,
+                null);
+    }
+
+    @Override
+    public void timeout(Routed routed, ResultFuture<OutputRecord> result) {
+        if (routed.record == null) {
+            result.complete(List.of());
+            return;
+        }
+        result.complete(
+                List.of(
+                        deadLetter(
+                                routed.record,
+                                ErrorCode.KMS_UNAVAILABLE,
+                                "no data key within async.timeout (" + asyncTimeout + ")",
+                                routed.keyArn,
+                                null)));
+    }
+
+    /** AWS error details of a dead letter. */
+    private record DeadLetterKms(String awsErrorCode, String requestId, int attempts) {
+        static DeadLetterKms of(String awsErrorCode, String requestId, int attempts) {
+            return new DeadLetterKms(awsErrorCode, requestId, attempts);
+        }
+    }
+
+    private OutputRecord deadLetter(
+            ParsedRecord record, ErrorCode code, String message, String keyArn, DeadLetterKms kms) {
+        DeadLetter.Builder builder =
+                DeadLetters.of(Stage.ENCRYPT, code, record).message(message).keyArn(keyArn);
+        if (kms != null) {
+            builder.awsError(kms.awsErrorCode(), kms.requestId()).attempts(kms.attempts());
+        }
+        DeadLetter letter = builder.build();
+        metrics.deadLetter(code);
+        deadLetterLog.warn(
+                code.name(),
+                "dead letter {} for org {} at {}-{}@{}: {}",
+                code,
+                record.orgId,
+                record.topic,
+                record.partition,
+                record.offset,
+                message);
+        return DeadLetters.output(letter, record);
+    }
+}

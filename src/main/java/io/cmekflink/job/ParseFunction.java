@@ -1,0 +1,214 @@
+package io.cmekflink.job;
+
+import io.cmekflink.config.JobConfig;
+import io.cmekflink.crypto.RecordOpener;
+import io.cmekflink.deadletter.DeadLetter;
+import io.cmekflink.deadletter.ErrorCode;
+import io.cmekflink.deadletter.Stage;
+import io.cmekflink.ingest.ConfluentAvroValueDecoder;
+import io.cmekflink.ingest.IngestException;
+import io.cmekflink.ingest.OrgIdExtractor;
+import io.cmekflink.ingest.ValueDecoder;
+import io.cmekflink.ingest.ValueDecoderFactory;
+import io.cmekflink.ingest.ValueFormat;
+import io.cmekflink.schema.DerivedSchemaRegistry;
+import io.cmekflink.schema.SingleObjectEncoding;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decodes input values and extracts their org id. A value that does not decode, or has no org id,
+ * becomes a dead letter here: a poison pill never fails the job.
+ *
+ * <p>A value that is already encrypted, recognised by its single-object header with the fingerprint
+ * of one of the job's derived schemas, passes through unchanged, so that re-reading the encrypted
+ * topic or replaying dead letters never encrypts a record twice.
+ */
+public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRecord> {
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(ParseFunction.class);
+
+    private final JobSchemas schemas;
+
+    private transient ValueDecoder decoder;
+    private transient OrgIdExtractor orgIds;
+    private transient Map<Schema, Integer> schemaIndex;
+    private transient List<GenericDatumWriter<GenericRecord>> writers;
+    private transient RecordOpener encryptedRecords;
+    private transient DerivedSchemaRegistry derived;
+    private transient BinaryEncoder encoder;
+    private transient ByteArrayOutputStream buffer;
+    private transient RateLimitedLog deadLetterLog;
+    private transient Counter recordsIn;
+    private transient Counter alreadyEncrypted;
+
+    public ParseFunction(JobConfig config) {
+        this(JobSchemas.of(config));
+    }
+
+    public ParseFunction(JobSchemas schemas) {
+        this.schemas = schemas;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        if (schemas.format().equals(ValueFormat.CONFLUENT_AVRO.formatName())) {
+            decoder =
+                    new ConfluentAvroValueDecoder(
+                            schemas.writerSchemasById(), schemas.decoderOptions());
+        } else {
+            decoder =
+                    ValueDecoderFactory.create(
+                            ValueFormat.fromName(schemas.format()),
+                            schemas.writerSchema(0),
+                            schemas.decoderOptions());
+        }
+        orgIds = new OrgIdExtractor(schemas.decoderOptions());
+        schemaIndex = new IdentityHashMap<>();
+        writers = new java.util.ArrayList<>();
+        List<Schema> writerSchemas = decoder.writerSchemas();
+        for (int i = 0; i < writerSchemas.size(); i++) {
+            schemaIndex.put(writerSchemas.get(i), i);
+            writers.add(new GenericDatumWriter<>(writerSchemas.get(i)));
+        }
+        derived = new DerivedSchemaRegistry();
+        for (int i = 0; i < schemas.size(); i++) {
+            derived.register(schemas.derived(i));
+        }
+        encryptedRecords = RecordOpener.create(derived);
+        buffer = new ByteArrayOutputStream(1024);
+        deadLetterLog = new RateLimitedLog(LOG, 10_000);
+        recordsIn = getRuntimeContext().getMetricGroup().counter("recordsIn");
+        alreadyEncrypted = getRuntimeContext().getMetricGroup().counter("recordsAlreadyEncrypted");
+    }
+
+    @Override
+    public void processElement(SourceRecord record, Context ctx, Collector<ParsedRecord> out)
+            throws IOException {
+        recordsIn.inc();
+        if (record.value == null) {
+            deadLetter(
+                    record,
+                    ErrorCode.MALFORMED_RECORD,
+                    null,
+                    "the value is null (a tombstone); records need a value",
+                    ctx);
+            return;
+        }
+        if (looksEncrypted(record)) {
+            passThrough(record, out, ctx);
+            return;
+        }
+        GenericRecord decoded;
+        String orgId;
+        try {
+            decoded = decoder.decode(record.value);
+            orgId = orgIds.extract(decoded);
+        } catch (IngestException e) {
+            deadLetter(record, ErrorCode.valueOf(e.codeName()), null, e.getMessage(), ctx);
+            return;
+        }
+        ParsedRecord parsed = parsed(record, orgId);
+        Integer index = schemaIndex.get(decoded.getSchema());
+        parsed.schemaIndex = index == null ? 0 : index;
+        parsed.avro = avroBinary(record.value, decoded, parsed.schemaIndex);
+        out.collect(parsed);
+    }
+
+    private boolean looksEncrypted(SourceRecord record) {
+        if (SingleObjectEncoding.FORMAT.equals(record.format)) {
+            return true;
+        }
+        return SingleObjectEncoding.isSingleObject(record.value)
+                && derived.findByLayoutFingerprint(SingleObjectEncoding.fingerprint(record.value))
+                        .isPresent();
+    }
+
+    private void passThrough(SourceRecord record, Collector<ParsedRecord> out, Context ctx) {
+        GenericRecord encrypted;
+        try {
+            encrypted = encryptedRecords.decode(record.value);
+        } catch (Exception e) {
+            deadLetter(
+                    record,
+                    ErrorCode.UNKNOWN_SCHEMA,
+                    null,
+                    "the value carries the cmek-flink format but is not a record of a derived"
+                            + " schema of this job: "
+                            + e.getMessage(),
+                    ctx);
+            return;
+        }
+        String orgId;
+        try {
+            orgId = orgIds.extract(encrypted);
+        } catch (IngestException e) {
+            deadLetter(record, ErrorCode.MISSING_ORG_ID, null, e.getMessage(), ctx);
+            return;
+        }
+        ParsedRecord parsed = parsed(record, orgId);
+        parsed.alreadyEncrypted = true;
+        parsed.avro = record.value;
+        alreadyEncrypted.inc();
+        out.collect(parsed);
+    }
+
+    private static ParsedRecord parsed(SourceRecord record, String orgId) {
+        ParsedRecord parsed = new ParsedRecord();
+        parsed.orgId = orgId;
+        parsed.topic = record.topic;
+        parsed.partition = record.partition;
+        parsed.offset = record.offset;
+        parsed.timestamp = record.timestamp;
+        parsed.key = record.key;
+        parsed.headerKeys = record.headerKeys;
+        parsed.headerValues = record.headerValues;
+        return parsed;
+    }
+
+    /** The record as plain Avro binary of its writer schema, without re-encoding where it is. */
+    private byte[] avroBinary(byte[] value, GenericRecord decoded, int index) throws IOException {
+        ValueFormat format = decoder.format();
+        if (format == ValueFormat.AVRO) {
+            return value;
+        }
+        if (format == ValueFormat.CONFLUENT_AVRO) {
+            return java.util.Arrays.copyOfRange(value, 5, value.length);
+        }
+        buffer.reset();
+        encoder = EncoderFactory.get().binaryEncoder(buffer, encoder);
+        writers.get(index).write(decoded, encoder);
+        encoder.flush();
+        return buffer.toByteArray();
+    }
+
+    private void deadLetter(
+            SourceRecord record, ErrorCode code, String orgId, String message, Context ctx) {
+        DeadLetter letter =
+                DeadLetters.of(Stage.PARSE, code, record).orgId(orgId).message(message).build();
+        deadLetterLog.warn(
+                code.name(),
+                "dead letter {} at {}-{}@{}: {}",
+                code,
+                record.topic,
+                record.partition,
+                record.offset,
+                message);
+        ctx.output(DeadLetters.TAG, DeadLetters.output(letter, record));
+    }
+}

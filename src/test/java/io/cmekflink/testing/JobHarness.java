@@ -1,0 +1,140 @@
+package io.cmekflink.testing;
+
+import io.cmekflink.config.JobConfig;
+import io.cmekflink.job.EncryptJob;
+import io.cmekflink.link.KeyChangeEvent;
+import io.cmekflink.local.EmbeddedKafka;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+
+/** Topics, job definitions and running jobs of the integration tests. */
+public final class JobHarness {
+
+    private final EmbeddedKafka kafka;
+    private final String suffix;
+
+    /** Topics of one test, named with {@code suffix} so that tests never share them. */
+    public JobHarness(EmbeddedKafka kafka, String suffix) throws Exception {
+        this.kafka = kafka;
+        this.suffix = suffix;
+        kafka.createTopics(2, List.of(records(), encrypted(), deadLetters()));
+        kafka.createCompactedTopics(1, List.of(keyChanges()));
+    }
+
+    public String records() {
+        return "records-" + suffix;
+    }
+
+    public String keyChanges() {
+        return "key-changes-" + suffix;
+    }
+
+    public String encrypted() {
+        return "encrypted-" + suffix;
+    }
+
+    public String deadLetters() {
+        return "dead-letters-" + suffix;
+    }
+
+    /** A job definition over this test's topics; {@code extra} adds or overrides YAML lines. */
+    public JobConfig config(String kmsEndpoint, String format, String extra) {
+        String yaml =
+                """
+                job.name: it-%s
+                job.parallelism: 2
+                geo: EU
+                records: {topic: %s, format: %s, schema: schemas/kong-log-entry.avsc}
+                key-changes.topic: %s
+                output.topic: %s
+                dead-letters.topic: %s
+                checkpoint.interval: 500ms
+                kms: {region: eu-west-1, endpoint: "%s"}
+                kafka: {bootstrap.servers: "%s"}
+                %s
+                """
+                        .formatted(
+                                suffix,
+                                records(),
+                                format,
+                                keyChanges(),
+                                encrypted(),
+                                deadLetters(),
+                                kmsEndpoint,
+                                kafka.bootstrapServers(),
+                                extra);
+        return JobConfig.parse(yaml, "it-" + suffix + ".yaml", name -> null);
+    }
+
+    /** Builds the encrypt job and submits it to the mini cluster without waiting for it. */
+    public static JobClient start(JobConfig config) throws Exception {
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(
+                        EncryptJob.flinkConfiguration(config));
+        EncryptJob.build(env, config);
+        return env.executeAsync("it");
+    }
+
+    /** Sends one value to the records topic and returns where it landed. */
+    public RecordMetadata send(
+            KafkaProducer<byte[], byte[]> producer, int partition, String key, byte[] value)
+            throws Exception {
+        return producer.send(
+                        new ProducerRecord<>(
+                                records(),
+                                partition,
+                                key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+                                value))
+                .get();
+    }
+
+    /** Publishes a key-change event keyed by its org id. */
+    public void publish(KafkaProducer<byte[], byte[]> producer, KeyChangeEvent event)
+            throws Exception {
+        producer.send(
+                        new ProducerRecord<>(
+                                keyChanges(),
+                                event.orgId().getBytes(StandardCharsets.UTF_8),
+                                event.toBytes()))
+                .get();
+    }
+
+    /** Sums a counter over all parallel instances of a job. */
+    public static long counter(InMemoryReporter reporter, JobID job, String name) {
+        long sum = 0;
+        for (Map.Entry<String, Metric> e : reporter.findMetrics(job, name).entrySet()) {
+            if (e.getKey().endsWith("." + name) && e.getValue() instanceof Counter c) {
+                sum += c.getCount();
+            }
+        }
+        return sum;
+    }
+
+    /** Polls until a condition holds. */
+    public static void await(
+            String what, Duration timeout, java.util.function.BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted waiting for " + what);
+            }
+        }
+    }
+}
