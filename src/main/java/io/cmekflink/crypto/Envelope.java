@@ -128,45 +128,41 @@ public final class Envelope {
         return record(
                 keyArn,
                 edek.clone(),
-                orgId,
+                EncryptionContext.of(orgId),
                 nonce.clone(),
                 tag.clone(),
                 recordId,
-                schemaFingerprint);
+                Fingerprints.toLittleEndian(schemaFingerprint));
     }
 
     /**
-     * Builds an envelope record from parts that the caller hands over: the arrays end up in the
-     * record without copies.
+     * Builds an envelope record from parts that the caller hands over: the arrays and the context
+     * map end up in the record without copies.
      */
     static GenericData.Record record(
             String keyArn,
             byte[] edek,
-            String orgId,
+            Map<String, String> encryptionContext,
             byte[] nonce,
             byte[] tag,
             RecordId recordId,
-            long schemaFingerprint) {
+            byte[] schemaFingerprint) {
         GenericData.Record id = new GenericData.Record(EnvelopeSchema.RECORD_ID_SCHEMA);
         id.put(0, recordId.topic());
         id.put(1, recordId.partition());
         id.put(2, recordId.offset());
-        Map<String, String> context = new LinkedHashMap<>(4);
-        context.put(EncryptionContext.ORG_ID_KEY, orgId);
-        context.put(EncryptionContext.PURPOSE_KEY, EncryptionContext.PURPOSE);
         GenericData.Record record = new GenericData.Record(EnvelopeSchema.SCHEMA);
         record.put(FORMAT_VERSION_POS, EnvelopeSchema.FORMAT_VERSION);
         record.put(KEY_ARN_POS, keyArn);
         record.put(EDEK_POS, ByteBuffer.wrap(edek));
-        record.put(CONTEXT_POS, context);
+        record.put(CONTEXT_POS, encryptionContext);
         record.put(NONCE_POS, new GenericData.Fixed(EnvelopeSchema.NONCE_SCHEMA, nonce));
         record.put(TAG_POS, new GenericData.Fixed(EnvelopeSchema.TAG_SCHEMA, tag));
         record.put(RECORD_ID_POS, id);
         record.put(
                 FINGERPRINT_POS,
                 new GenericData.Fixed(
-                        EnvelopeSchema.FINGERPRINT_SCHEMA,
-                        Fingerprints.toLittleEndian(schemaFingerprint)));
+                        EnvelopeSchema.FINGERPRINT_SCHEMA, schemaFingerprint.clone()));
         return record;
     }
 

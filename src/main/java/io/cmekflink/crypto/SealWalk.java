@@ -47,6 +47,9 @@ final class SealWalk {
     private byte[] cachedTopicUtf8 = new byte[0];
     private String cachedOrgId = "";
     private byte[] cachedOrgIdUtf8 = new byte[0];
+    private Map<String, String> cachedContext = Map.of();
+    private Dek cachedDek;
+    private byte[] cachedEdek;
 
     GenericData.Record seal(
             RecordPlan plan, GenericRecord input, String orgId, RecordId recordId, Dek dek)
@@ -75,21 +78,22 @@ final class SealWalk {
             int length = plaintext.position();
             byte[] sealed = dek.seal(nonce, aad.toByteArray(), plaintext.buffer(), 0, length);
             for (int i = 0; i < slots.count; i++) {
-                int offset = slots.offsets[i];
-                byte[] slice = Arrays.copyOfRange(sealed, offset, offset + slots.lengths[i]);
-                slots.records[i].put(slots.positions[i], ByteBuffer.wrap(slice));
+                // A view of the one ciphertext array: position 0, the slice's own length.
+                ByteBuffer slice =
+                        ByteBuffer.wrap(sealed, slots.offsets[i], slots.lengths[i]).slice();
+                slots.records[i].put(slots.positions[i], slice);
             }
             byte[] tag = Arrays.copyOfRange(sealed, length, sealed.length);
             out.put(
                     plan.envelopePosition,
                     Envelope.record(
                             dek.keyArn(),
-                            dek.edek(),
-                            orgId,
+                            edekOf(dek),
+                            encryptionContext(orgId),
                             nonce,
                             tag,
                             recordId,
-                            plan.schema.exactFingerprint()));
+                            plan.fingerprintBytes));
             return out;
         } finally {
             Arrays.fill(plaintext.buffer(), 0, plaintext.position(), (byte) 0);
@@ -356,9 +360,28 @@ final class SealWalk {
     private byte[] orgIdUtf8(String orgId) {
         if (!orgId.equals(cachedOrgId)) {
             cachedOrgIdUtf8 = orgId.getBytes(StandardCharsets.UTF_8);
+            cachedContext = EncryptionContext.of(orgId);
             cachedOrgId = orgId;
         }
         return cachedOrgIdUtf8;
+    }
+
+    /** The encryption context of the org that {@link #orgIdUtf8} saw last; unmodifiable. */
+    private Map<String, String> encryptionContext(String orgId) {
+        orgIdUtf8(orgId);
+        return cachedContext;
+    }
+
+    /**
+     * The EDEK of {@code dek}, copied once per DEK: the envelopes of one DEK's records share the
+     * copy, which nothing writes to.
+     */
+    private byte[] edekOf(Dek dek) {
+        if (dek != cachedDek) {
+            cachedEdek = dek.edek();
+            cachedDek = dek;
+        }
+        return cachedEdek;
     }
 
     /** Where each sealed slice goes: a derived record, a field position and a plaintext range. */
