@@ -88,7 +88,7 @@ public final class Envelope {
         return orgId;
     }
 
-    /** The KMS encryption context of the EDEK; see {@link EncryptionContext}. */
+    /** Returns the KMS encryption context of the EDEK (see {@link EncryptionContext}). */
     public Map<String, String> encryptionContext() {
         return EncryptionContext.of(orgId);
     }
@@ -105,12 +105,12 @@ public final class Envelope {
         return recordId;
     }
 
-    /** The exact fingerprint of the derived schema the record was written with. */
+    /** Returns the exact fingerprint of the derived schema the record was written with. */
     public long schemaFingerprint() {
         return schemaFingerprint;
     }
 
-    /** A copy of this envelope under another key, for re-wrapping the EDEK. */
+    /** Returns a copy of this envelope under another key, for re-wrapping the EDEK. */
     public Envelope withKey(String newKeyArn, byte[] newEdek) {
         return new Envelope(newKeyArn, newEdek, orgId, nonce, tag, recordId, schemaFingerprint);
     }
@@ -174,14 +174,16 @@ public final class Envelope {
     public static Envelope fromRecord(Object value) throws InvalidCiphertextException {
         if (!(value instanceof GenericRecord record) || !isEnvelopeSchema(record.getSchema())) {
             throw invalid(
-                    "envelope field does not hold an "
+                    "envelope field does not contain an "
                             + EnvelopeSchema.SCHEMA.getFullName()
                             + " record",
                     null,
                     null);
         }
+        // The ids first, so that every later message can name them.
         RecordId recordId = readRecordId(record.get(RECORD_ID_POS));
         String orgId = readOrgId(record.get(CONTEXT_POS), recordId);
+
         Object version = record.get(FORMAT_VERSION_POS);
         if (!(version instanceof Integer v) || v != EnvelopeSchema.FORMAT_VERSION) {
             throw invalid(
@@ -192,6 +194,7 @@ public final class Envelope {
                     orgId,
                     recordId);
         }
+
         Object keyArn = record.get(KEY_ARN_POS);
         if (!(keyArn instanceof CharSequence arn) || arn.length() == 0) {
             throw invalid("envelope has no key ARN", orgId, recordId);
@@ -200,6 +203,7 @@ public final class Envelope {
         if (edek == null || edek.length == 0) {
             throw invalid("envelope has no EDEK", orgId, recordId);
         }
+
         byte[] nonce =
                 fixedOf(
                         record.get(NONCE_POS),
@@ -215,6 +219,7 @@ public final class Envelope {
                         "schema fingerprint",
                         orgId,
                         recordId);
+
         return new Envelope(
                 arn.toString(),
                 edek,

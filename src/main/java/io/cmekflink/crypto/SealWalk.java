@@ -158,8 +158,8 @@ final class SealWalk {
         } catch (IOException | RuntimeException e) {
             plaintext.truncate(start);
             throw invalidInput(
-                    "holds a "
-                            + value.getClass().getSimpleName()
+                    "contains "
+                            + typeOf(value)
                             + " that does not match its schema of type "
                             + marked.originalSchema().getType().getName()
                             + " ("
@@ -175,7 +175,7 @@ final class SealWalk {
         if (step instanceof RecordStep record) {
             if (!(value instanceof GenericRecord nested)) {
                 throw invalidInput(
-                        "holds " + typeOf(value) + ", expected a record " + record.fullName);
+                        "contains " + typeOf(value) + ", expected a record " + record.fullName);
             }
             return sealRecord(record, nested);
         }
@@ -190,7 +190,7 @@ final class SealWalk {
 
     private Object sealArray(ArrayStep step, Object value) {
         if (!(value instanceof Collection<?> items)) {
-            throw invalidInput("holds " + typeOf(value) + ", expected an array");
+            throw invalidInput("contains " + typeOf(value) + ", expected an array");
         }
         GenericData.Array<Object> out = new GenericData.Array<>(items.size(), step.derivedSchema());
         int index = 0;
@@ -205,7 +205,7 @@ final class SealWalk {
 
     private Object sealMap(MapStep step, Object value) {
         if (!(value instanceof Map<?, ?> map)) {
-            throw invalidInput("holds " + typeOf(value) + ", expected a map");
+            throw invalidInput("contains " + typeOf(value) + ", expected a map");
         }
         MapKeys.SortedEntry[] entries;
         try {
@@ -228,7 +228,8 @@ final class SealWalk {
         try {
             branch = CanonicalDatumWriter.GENERIC_DATA.resolveUnion(step.writerSchema(), value);
         } catch (UnresolvedUnionException e) {
-            throw invalidInput("holds " + typeOf(value) + ", which matches no branch of its union");
+            throw invalidInput(
+                    "contains " + typeOf(value) + ", which matches no branch of its union");
         }
         Step branchStep = step.branches()[branch];
         if (branchStep == null) {
@@ -255,7 +256,7 @@ final class SealWalk {
                                 + new String(binding.pathUtf8(), StandardCharsets.UTF_8)
                                 + " of "
                                 + plan.schema.fullName()
-                                + " holds "
+                                + " contains "
                                 + typeOf(value)
                                 + ", which does not match its schema ("
                                 + e.getClass().getSimpleName()
@@ -298,7 +299,7 @@ final class SealWalk {
             throw new IllegalArgumentException(
                     "record's org id field '"
                             + plan.schema.orgIdField().path()
-                            + "' holds "
+                            + "' contains "
                             + (value == null ? "null" : "org '" + value + "'")
                             + ", but the record is sealed for org '"
                             + orgId
@@ -319,7 +320,7 @@ final class SealWalk {
                                 + plan.schema.fullName()
                                 + " cannot be reached: step "
                                 + (i + 1)
-                                + " holds "
+                                + " contains "
                                 + typeOf(next)
                                 + ", not a record");
             }
@@ -333,7 +334,7 @@ final class SealWalk {
                 && (!in.getSchema().getFullName().equals(step.fullName)
                         || in.getSchema().getFields().size() != step.fieldCount)) {
             throw invalidInput(
-                    "holds a record "
+                    "contains a record "
                             + in.getSchema().getFullName()
                             + ", expected "
                             + step.fullName);
@@ -346,7 +347,7 @@ final class SealWalk {
     }
 
     static String typeOf(Object value) {
-        return value == null ? "null" : "a " + value.getClass().getSimpleName();
+        return value == null ? "null" : "a value of type " + value.getClass().getSimpleName();
     }
 
     private byte[] topicUtf8(String topic) {
@@ -366,15 +367,15 @@ final class SealWalk {
         return cachedOrgIdUtf8;
     }
 
-    /** The encryption context of the org that {@link #orgIdUtf8} saw last; unmodifiable. */
+    /** Returns the unmodifiable encryption context of {@code orgId}, cached for the last org. */
     private Map<String, String> encryptionContext(String orgId) {
         orgIdUtf8(orgId);
         return cachedContext;
     }
 
     /**
-     * The EDEK of {@code dek}, copied once per DEK: the envelopes of one DEK's records share the
-     * copy, which nothing writes to.
+     * Returns the EDEK of {@code dek}, copied once per DEK. The envelopes of one DEK's records
+     * share the copy, which nothing writes to.
      */
     private byte[] edekOf(Dek dek) {
         if (dek != cachedDek) {
@@ -384,7 +385,7 @@ final class SealWalk {
         return cachedEdek;
     }
 
-    /** Where each sealed slice goes: a derived record, a field position and a plaintext range. */
+    /** The targets of the sealed slices: derived record, field position and plaintext range. */
     private static final class Slots {
         GenericRecord[] records = new GenericRecord[8];
         int[] positions = new int[8];

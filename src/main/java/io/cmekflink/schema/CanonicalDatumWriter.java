@@ -9,7 +9,7 @@ import org.apache.avro.generic.GenericDatumWriter;
 
 /**
  * A generic datum writer that writes map entries sorted by key (see {@link MapKeys}), so that equal
- * values always encode to equal bytes, whichever {@code Map} implementation holds them.
+ * values always encode to equal bytes, whichever {@code Map} implementation contains them.
  *
  * <p>It uses {@link #GENERIC_DATA}, a {@link GenericData} without logical-type conversions, so that
  * logical types are written from their underlying Avro values and round-trip byte for byte.

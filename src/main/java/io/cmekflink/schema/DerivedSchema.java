@@ -131,28 +131,30 @@ public final class DerivedSchema {
         return derivedSchema;
     }
 
-    /** The derived schema's JSON text, the bytes that the exact fingerprint covers. */
+    /** Returns the derived schema's JSON text, the characters that the exact fingerprint covers. */
     public String json() {
         return json;
     }
 
-    /** The full name of the top-level record, the same in the writer and the derived schema. */
+    /**
+     * Returns the full name of the top-level record, the same in the writer and the derived schema.
+     */
     public String fullName() {
         return derivedSchema.getFullName();
     }
 
-    /** The fingerprint in the single-object header; see {@link Fingerprints}. */
+    /** Returns the fingerprint for the single-object header (see {@link Fingerprints}). */
     public long layoutFingerprint() {
         return layoutFingerprint;
     }
 
-    /** The fingerprint in the envelope; see {@link Fingerprints}. */
+    /** Returns the fingerprint for the envelope (see {@link Fingerprints}). */
     public long exactFingerprint() {
         return exactFingerprint;
     }
 
     /**
-     * The marked fields of the writer schema, in walk order; see {@link
+     * Returns the marked fields of the writer schema in the order of {@link
      * MarkingRules#findMarkedFields}.
      */
     public List<MarkedField> markedFields() {
@@ -167,7 +169,7 @@ public final class DerivedSchema {
         return bindingFields;
     }
 
-    /** The file name under which {@link DerivedSchemaFiles} stores this schema. */
+    /** Returns the file name under which {@link DerivedSchemaFiles} stores this schema. */
     public String fileName() {
         return fullName()
                 + "-"

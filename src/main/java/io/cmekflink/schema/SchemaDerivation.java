@@ -147,7 +147,7 @@ final class SchemaDerivation {
     private static void checkMarkable(Schema.Field field, String path) {
         if (field.schema().getType() == Schema.Type.NULL) {
             throw new IllegalArgumentException(
-                    "marked field " + path + " has type null, which holds no value to encrypt");
+                    "marked field " + path + " has type null, so it has no value to encrypt");
         }
     }
 
@@ -313,7 +313,9 @@ final class SchemaDerivation {
         return copy;
     }
 
-    /** The schema as standalone JSON: named types it uses are defined inline. */
+    /**
+     * Converts the schema to standalone JSON, in which the named types it uses are defined inline.
+     */
     private static JsonNode jsonOf(Schema schema) {
         try {
             return JSON.readTree(schema.toString());

@@ -31,7 +31,7 @@ class RoundTripTest {
     private static final DerivationOptions OPTIONS =
             DerivationOptions.of(MarkingRules.sensitiveOnly());
 
-    /** A writer schema with the marked field {@code value} of {@code valueSchema}. */
+    /** Builds a writer schema with the marked field {@code value} of {@code valueSchema}. */
     private static Schema writerWith(String valueSchema) {
         return new Schema.Parser()
                 .parse(
