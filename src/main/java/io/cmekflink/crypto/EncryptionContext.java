@@ -20,7 +20,7 @@ public final class EncryptionContext {
 
     private EncryptionContext() {}
 
-    /** The context for {@code orgId}, an unmodifiable map with its keys in sorted order. */
+    /** Returns the context for {@code orgId}, an unmodifiable map with its keys in sorted order. */
     public static Map<String, String> of(String orgId) {
         Objects.requireNonNull(orgId, "orgId");
         if (orgId.isEmpty()) {

@@ -88,7 +88,7 @@ public final class Envelope {
         return orgId;
     }
 
-    /** The KMS encryption context of the EDEK; see {@link EncryptionContext}. */
+    /** Returns the KMS encryption context of the EDEK (see {@link EncryptionContext}). */
     public Map<String, String> encryptionContext() {
         return EncryptionContext.of(orgId);
     }
@@ -105,12 +105,12 @@ public final class Envelope {
         return recordId;
     }
 
-    /** The exact fingerprint of the derived schema the record was written with. */
+    /** Returns the exact fingerprint of the derived schema the record was written with. */
     public long schemaFingerprint() {
         return schemaFingerprint;
     }
 
-    /** A copy of this envelope under another key, for re-wrapping the EDEK. */
+    /** Returns a copy of this envelope under another key, for re-wrapping the EDEK. */
     public Envelope withKey(String newKeyArn, byte[] newEdek) {
         return new Envelope(newKeyArn, newEdek, orgId, nonce, tag, recordId, schemaFingerprint);
     }
@@ -128,45 +128,41 @@ public final class Envelope {
         return record(
                 keyArn,
                 edek.clone(),
-                orgId,
+                EncryptionContext.of(orgId),
                 nonce.clone(),
                 tag.clone(),
                 recordId,
-                schemaFingerprint);
+                Fingerprints.toLittleEndian(schemaFingerprint));
     }
 
     /**
-     * Builds an envelope record from parts that the caller hands over: the arrays end up in the
-     * record without copies.
+     * Builds an envelope record from parts that the caller hands over: the arrays and the context
+     * map end up in the record without copies.
      */
     static GenericData.Record record(
             String keyArn,
             byte[] edek,
-            String orgId,
+            Map<String, String> encryptionContext,
             byte[] nonce,
             byte[] tag,
             RecordId recordId,
-            long schemaFingerprint) {
+            byte[] schemaFingerprint) {
         GenericData.Record id = new GenericData.Record(EnvelopeSchema.RECORD_ID_SCHEMA);
         id.put(0, recordId.topic());
         id.put(1, recordId.partition());
         id.put(2, recordId.offset());
-        Map<String, String> context = new LinkedHashMap<>(4);
-        context.put(EncryptionContext.ORG_ID_KEY, orgId);
-        context.put(EncryptionContext.PURPOSE_KEY, EncryptionContext.PURPOSE);
         GenericData.Record record = new GenericData.Record(EnvelopeSchema.SCHEMA);
         record.put(FORMAT_VERSION_POS, EnvelopeSchema.FORMAT_VERSION);
         record.put(KEY_ARN_POS, keyArn);
         record.put(EDEK_POS, ByteBuffer.wrap(edek));
-        record.put(CONTEXT_POS, context);
+        record.put(CONTEXT_POS, encryptionContext);
         record.put(NONCE_POS, new GenericData.Fixed(EnvelopeSchema.NONCE_SCHEMA, nonce));
         record.put(TAG_POS, new GenericData.Fixed(EnvelopeSchema.TAG_SCHEMA, tag));
         record.put(RECORD_ID_POS, id);
         record.put(
                 FINGERPRINT_POS,
                 new GenericData.Fixed(
-                        EnvelopeSchema.FINGERPRINT_SCHEMA,
-                        Fingerprints.toLittleEndian(schemaFingerprint)));
+                        EnvelopeSchema.FINGERPRINT_SCHEMA, schemaFingerprint.clone()));
         return record;
     }
 
@@ -178,14 +174,16 @@ public final class Envelope {
     public static Envelope fromRecord(Object value) throws InvalidCiphertextException {
         if (!(value instanceof GenericRecord record) || !isEnvelopeSchema(record.getSchema())) {
             throw invalid(
-                    "envelope field does not hold an "
+                    "envelope field does not contain an "
                             + EnvelopeSchema.SCHEMA.getFullName()
                             + " record",
                     null,
                     null);
         }
+        // The ids first, so that every later message can name them.
         RecordId recordId = readRecordId(record.get(RECORD_ID_POS));
         String orgId = readOrgId(record.get(CONTEXT_POS), recordId);
+
         Object version = record.get(FORMAT_VERSION_POS);
         if (!(version instanceof Integer v) || v != EnvelopeSchema.FORMAT_VERSION) {
             throw invalid(
@@ -196,6 +194,7 @@ public final class Envelope {
                     orgId,
                     recordId);
         }
+
         Object keyArn = record.get(KEY_ARN_POS);
         if (!(keyArn instanceof CharSequence arn) || arn.length() == 0) {
             throw invalid("envelope has no key ARN", orgId, recordId);
@@ -204,6 +203,7 @@ public final class Envelope {
         if (edek == null || edek.length == 0) {
             throw invalid("envelope has no EDEK", orgId, recordId);
         }
+
         byte[] nonce =
                 fixedOf(
                         record.get(NONCE_POS),
@@ -219,6 +219,7 @@ public final class Envelope {
                         "schema fingerprint",
                         orgId,
                         recordId);
+
         return new Envelope(
                 arn.toString(),
                 edek,

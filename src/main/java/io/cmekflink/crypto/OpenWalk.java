@@ -158,7 +158,7 @@ final class OpenWalk {
                 && (!in.getSchema().getFullName().equals(step.fullName)
                         || in.getSchema().getFields().size() < step.fieldCount)) {
             throw invalid(
-                    "holds a record "
+                    "contains a record "
                             + in.getSchema().getFullName()
                             + ", expected "
                             + step.fullName);
@@ -192,7 +192,7 @@ final class OpenWalk {
         }
         if (!(value instanceof ByteBuffer slice)) {
             throw invalid(
-                    "holds "
+                    "contains "
                             + SealWalk.typeOf(value)
                             + ", expected the bytes of a ciphertext slice");
         }
@@ -213,7 +213,7 @@ final class OpenWalk {
         if (step instanceof RecordStep record) {
             if (!(value instanceof GenericRecord nested)) {
                 throw invalid(
-                        "holds "
+                        "contains "
                                 + SealWalk.typeOf(value)
                                 + ", expected a record "
                                 + record.fullName);
@@ -231,7 +231,7 @@ final class OpenWalk {
 
     private Object openArray(ArrayStep step, Object value) throws InvalidCiphertextException {
         if (!(value instanceof Collection<?> items)) {
-            throw invalid("holds " + SealWalk.typeOf(value) + ", expected an array");
+            throw invalid("contains " + SealWalk.typeOf(value) + ", expected an array");
         }
         GenericData.Array<Object> out = new GenericData.Array<>(items.size(), step.writerSchema());
         int index = 0;
@@ -246,7 +246,7 @@ final class OpenWalk {
 
     private Object openMap(MapStep step, Object value) throws InvalidCiphertextException {
         if (!(value instanceof Map<?, ?> map)) {
-            throw invalid("holds " + SealWalk.typeOf(value) + ", expected a map");
+            throw invalid("contains " + SealWalk.typeOf(value) + ", expected a map");
         }
         MapKeys.SortedEntry[] entries;
         try {
@@ -270,7 +270,9 @@ final class OpenWalk {
             branch = CanonicalDatumWriter.GENERIC_DATA.resolveUnion(step.derivedSchema(), value);
         } catch (UnresolvedUnionException e) {
             throw invalid(
-                    "holds " + SealWalk.typeOf(value) + ", which matches no branch of its union");
+                    "contains "
+                            + SealWalk.typeOf(value)
+                            + ", which matches no branch of its union");
         }
         Step branchStep = step.branches()[branch];
         if (branchStep == null) {
@@ -315,7 +317,7 @@ final class OpenWalk {
                 where + " " + problem, envelope.orgId(), envelope.recordId(), null);
     }
 
-    /** Where each decoded value goes, in walk order, and how long its slice is. */
+    /** The targets of the decoded values in walk order: record, field position and slice length. */
     private static final class Slots {
         GenericRecord[] records = new GenericRecord[8];
         int[] positions = new int[8];

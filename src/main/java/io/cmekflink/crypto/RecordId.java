@@ -26,7 +26,7 @@ public record RecordId(String topic, int partition, long offset) {
         }
     }
 
-    /** The id as {@code topic/partition/offset}. */
+    /** Returns the id as {@code topic/partition/offset}. */
     @Override
     public String toString() {
         return topic + "/" + partition + "/" + offset;

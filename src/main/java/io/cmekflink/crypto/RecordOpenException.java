@@ -22,12 +22,12 @@ public abstract class RecordOpenException extends Exception {
         this.recordId = recordId;
     }
 
-    /** The org id from the envelope, or null when the envelope could not be read. */
+    /** Returns the org id from the envelope, or null when the envelope could not be read. */
     public String orgId() {
         return orgId;
     }
 
-    /** The record id from the envelope, or null when the envelope could not be read. */
+    /** Returns the record id from the envelope, or null when the envelope could not be read. */
     public RecordId recordId() {
         return recordId;
     }

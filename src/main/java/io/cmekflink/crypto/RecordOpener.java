@@ -37,12 +37,14 @@ public final class RecordOpener {
         this.registry = registry;
     }
 
-    /** An opener for every schema in {@code registry}, including schemas registered later. */
+    /**
+     * Creates an opener for every schema in {@code registry}, including schemas registered later.
+     */
     public static RecordOpener create(DerivedSchemaRegistry registry) {
         return new RecordOpener(Objects.requireNonNull(registry, "registry"));
     }
 
-    /** An opener for one derived schema. */
+    /** Creates an opener for one derived schema. */
     public static RecordOpener create(DerivedSchema schema) {
         DerivedSchemaRegistry registry = new DerivedSchemaRegistry();
         registry.register(schema);
@@ -172,7 +174,7 @@ public final class RecordOpener {
             throw new TamperedRecordException(
                     "record's org id field '"
                             + plan.schema.orgIdField().path()
-                            + "' holds "
+                            + "' contains "
                             + (recordOrg == null ? "no org id" : "org '" + recordOrg + "'")
                             + ", but its envelope was sealed for org '"
                             + envelope.orgId()

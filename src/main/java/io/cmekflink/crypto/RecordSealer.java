@@ -13,7 +13,7 @@ import org.apache.avro.generic.GenericRecord;
  * <p>For each record, the Avro binary encodings of all present (non-null) marked values are
  * concatenated in walk order (record fields in schema order, array items in order, map entries
  * sorted by key) and sealed in one {@link Dek#seal} call under the {@link AssociatedData}. GCM
- * keeps lengths, so each marked field of the derived record then holds its own slice of the
+ * keeps lengths, so each marked field of the derived record then contains its own slice of the
  * ciphertext; the nonce and the 16-byte tag go into the {@link Envelope} once. A marked field that
  * is null stays null, so whether a nullable marked field is present stays visible.
  *

@@ -47,6 +47,9 @@ final class SealWalk {
     private byte[] cachedTopicUtf8 = new byte[0];
     private String cachedOrgId = "";
     private byte[] cachedOrgIdUtf8 = new byte[0];
+    private Map<String, String> cachedContext = Map.of();
+    private Dek cachedDek;
+    private byte[] cachedEdek;
 
     GenericData.Record seal(
             RecordPlan plan, GenericRecord input, String orgId, RecordId recordId, Dek dek)
@@ -75,21 +78,22 @@ final class SealWalk {
             int length = plaintext.position();
             byte[] sealed = dek.seal(nonce, aad.toByteArray(), plaintext.buffer(), 0, length);
             for (int i = 0; i < slots.count; i++) {
-                int offset = slots.offsets[i];
-                byte[] slice = Arrays.copyOfRange(sealed, offset, offset + slots.lengths[i]);
-                slots.records[i].put(slots.positions[i], ByteBuffer.wrap(slice));
+                // A view of the one ciphertext array: position 0, the slice's own length.
+                ByteBuffer slice =
+                        ByteBuffer.wrap(sealed, slots.offsets[i], slots.lengths[i]).slice();
+                slots.records[i].put(slots.positions[i], slice);
             }
             byte[] tag = Arrays.copyOfRange(sealed, length, sealed.length);
             out.put(
                     plan.envelopePosition,
                     Envelope.record(
                             dek.keyArn(),
-                            dek.edek(),
-                            orgId,
+                            edekOf(dek),
+                            encryptionContext(orgId),
                             nonce,
                             tag,
                             recordId,
-                            plan.schema.exactFingerprint()));
+                            plan.fingerprintBytes));
             return out;
         } finally {
             Arrays.fill(plaintext.buffer(), 0, plaintext.position(), (byte) 0);
@@ -154,8 +158,8 @@ final class SealWalk {
         } catch (IOException | RuntimeException e) {
             plaintext.truncate(start);
             throw invalidInput(
-                    "holds a "
-                            + value.getClass().getSimpleName()
+                    "contains "
+                            + typeOf(value)
                             + " that does not match its schema of type "
                             + marked.originalSchema().getType().getName()
                             + " ("
@@ -171,7 +175,7 @@ final class SealWalk {
         if (step instanceof RecordStep record) {
             if (!(value instanceof GenericRecord nested)) {
                 throw invalidInput(
-                        "holds " + typeOf(value) + ", expected a record " + record.fullName);
+                        "contains " + typeOf(value) + ", expected a record " + record.fullName);
             }
             return sealRecord(record, nested);
         }
@@ -186,7 +190,7 @@ final class SealWalk {
 
     private Object sealArray(ArrayStep step, Object value) {
         if (!(value instanceof Collection<?> items)) {
-            throw invalidInput("holds " + typeOf(value) + ", expected an array");
+            throw invalidInput("contains " + typeOf(value) + ", expected an array");
         }
         GenericData.Array<Object> out = new GenericData.Array<>(items.size(), step.derivedSchema());
         int index = 0;
@@ -201,7 +205,7 @@ final class SealWalk {
 
     private Object sealMap(MapStep step, Object value) {
         if (!(value instanceof Map<?, ?> map)) {
-            throw invalidInput("holds " + typeOf(value) + ", expected a map");
+            throw invalidInput("contains " + typeOf(value) + ", expected a map");
         }
         MapKeys.SortedEntry[] entries;
         try {
@@ -224,7 +228,8 @@ final class SealWalk {
         try {
             branch = CanonicalDatumWriter.GENERIC_DATA.resolveUnion(step.writerSchema(), value);
         } catch (UnresolvedUnionException e) {
-            throw invalidInput("holds " + typeOf(value) + ", which matches no branch of its union");
+            throw invalidInput(
+                    "contains " + typeOf(value) + ", which matches no branch of its union");
         }
         Step branchStep = step.branches()[branch];
         if (branchStep == null) {
@@ -251,7 +256,7 @@ final class SealWalk {
                                 + new String(binding.pathUtf8(), StandardCharsets.UTF_8)
                                 + " of "
                                 + plan.schema.fullName()
-                                + " holds "
+                                + " contains "
                                 + typeOf(value)
                                 + ", which does not match its schema ("
                                 + e.getClass().getSimpleName()
@@ -294,7 +299,7 @@ final class SealWalk {
             throw new IllegalArgumentException(
                     "record's org id field '"
                             + plan.schema.orgIdField().path()
-                            + "' holds "
+                            + "' contains "
                             + (value == null ? "null" : "org '" + value + "'")
                             + ", but the record is sealed for org '"
                             + orgId
@@ -315,7 +320,7 @@ final class SealWalk {
                                 + plan.schema.fullName()
                                 + " cannot be reached: step "
                                 + (i + 1)
-                                + " holds "
+                                + " contains "
                                 + typeOf(next)
                                 + ", not a record");
             }
@@ -329,7 +334,7 @@ final class SealWalk {
                 && (!in.getSchema().getFullName().equals(step.fullName)
                         || in.getSchema().getFields().size() != step.fieldCount)) {
             throw invalidInput(
-                    "holds a record "
+                    "contains a record "
                             + in.getSchema().getFullName()
                             + ", expected "
                             + step.fullName);
@@ -342,7 +347,7 @@ final class SealWalk {
     }
 
     static String typeOf(Object value) {
-        return value == null ? "null" : "a " + value.getClass().getSimpleName();
+        return value == null ? "null" : "a value of type " + value.getClass().getSimpleName();
     }
 
     private byte[] topicUtf8(String topic) {
@@ -356,12 +361,31 @@ final class SealWalk {
     private byte[] orgIdUtf8(String orgId) {
         if (!orgId.equals(cachedOrgId)) {
             cachedOrgIdUtf8 = orgId.getBytes(StandardCharsets.UTF_8);
+            cachedContext = EncryptionContext.of(orgId);
             cachedOrgId = orgId;
         }
         return cachedOrgIdUtf8;
     }
 
-    /** Where each sealed slice goes: a derived record, a field position and a plaintext range. */
+    /** Returns the unmodifiable encryption context of {@code orgId}, cached for the last org. */
+    private Map<String, String> encryptionContext(String orgId) {
+        orgIdUtf8(orgId);
+        return cachedContext;
+    }
+
+    /**
+     * Returns the EDEK of {@code dek}, copied once per DEK. The envelopes of one DEK's records
+     * share the copy, which nothing writes to.
+     */
+    private byte[] edekOf(Dek dek) {
+        if (dek != cachedDek) {
+            cachedEdek = dek.edek();
+            cachedDek = dek;
+        }
+        return cachedEdek;
+    }
+
+    /** The targets of the sealed slices: derived record, field position and plaintext range. */
     private static final class Slots {
         GenericRecord[] records = new GenericRecord[8];
         int[] positions = new int[8];

@@ -58,7 +58,7 @@ public final class BoundedBinaryDecoder extends Decoder {
         return this;
     }
 
-    /** The number of bytes consumed since {@link #reset}. */
+    /** Returns the number of bytes consumed since {@link #reset}. */
     public int position() {
         return position - start;
     }

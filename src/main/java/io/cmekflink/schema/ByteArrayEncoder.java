@@ -11,7 +11,7 @@ import org.apache.avro.util.Utf8;
  * An Avro binary {@link Encoder} that writes into a growable byte array.
  *
  * <p>It produces the same bytes as Avro's {@code BinaryEncoder} (arrays and maps as one block
- * followed by a zero count), but without a buffer to flush, so {@link #position()} tells the caller
+ * followed by a zero count), but without a buffer to flush, so {@link #position()} shows the caller
  * where each value starts and ends. The {@code writeRaw…} and {@code …BigEndian} methods write
  * bytes that are not Avro encodings, for layouts that embed Avro values.
  *
@@ -26,12 +26,12 @@ public final class ByteArrayEncoder extends Encoder {
         buffer = new byte[Math.max(16, initialCapacity)];
     }
 
-    /** The number of bytes written since the last {@link #reset()}. */
+    /** Returns the number of bytes written since the last {@link #reset()}. */
     public int position() {
         return position;
     }
 
-    /** The internal array; bytes {@code [0, position())} are the output. */
+    /** Returns the internal array, whose bytes {@code [0, position())} are the output. */
     public byte[] buffer() {
         return buffer;
     }
@@ -49,7 +49,7 @@ public final class ByteArrayEncoder extends Encoder {
         position = newPosition;
     }
 
-    /** A copy of the output. */
+    /** Returns a copy of the output. */
     public byte[] toByteArray() {
         return Arrays.copyOf(buffer, position);
     }

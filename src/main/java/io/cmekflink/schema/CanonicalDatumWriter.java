@@ -1,6 +1,5 @@
 package io.cmekflink.schema;
 
-import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -10,7 +9,7 @@ import org.apache.avro.generic.GenericDatumWriter;
 
 /**
  * A generic datum writer that writes map entries sorted by key (see {@link MapKeys}), so that equal
- * values always encode to equal bytes, whichever {@code Map} implementation holds them.
+ * values always encode to equal bytes, whichever {@code Map} implementation contains them.
  *
  * <p>It uses {@link #GENERIC_DATA}, a {@link GenericData} without logical-type conversions, so that
  * logical types are written from their underlying Avro values and round-trip byte for byte.
@@ -33,14 +32,18 @@ public final class CanonicalDatumWriter<D> extends GenericDatumWriter<D> {
     @Override
     protected Iterable<Map.Entry<Object, Object>> getMapEntries(Object map) {
         Map<?, ?> entries = (Map<?, ?>) map;
-        if (entries.size() < 2) {
+        if (entries.size() < 2 || MapKeys.isSorted(entries)) {
             return super.getMapEntries(map);
         }
-        MapKeys.SortedEntry[] sorted = MapKeys.sortedEntries(entries);
-        List<Map.Entry<Object, Object>> result = new ArrayList<>(sorted.length);
-        for (MapKeys.SortedEntry entry : sorted) {
-            result.add(new AbstractMap.SimpleImmutableEntry<>(entry.key(), entry.value()));
+        List<Map.Entry<Object, Object>> sorted = new ArrayList<>(entries.size());
+        super.getMapEntries(map).forEach(sorted::add);
+        sorted.sort((a, b) -> MapKeys.compare(a.getKey(), b.getKey()));
+        for (int i = 1; i < sorted.size(); i++) {
+            if (MapKeys.compare(sorted.get(i - 1).getKey(), sorted.get(i).getKey()) == 0) {
+                throw new IllegalArgumentException(
+                        "map has two keys with the same UTF-8 bytes; use one key type per map");
+            }
         }
-        return result;
+        return sorted;
     }
 }

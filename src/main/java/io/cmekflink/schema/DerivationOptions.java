@@ -11,7 +11,7 @@ import java.util.Objects;
  * decrypting side reads them from there and cannot disagree with the sealing side.
  *
  * @param markingRules which fields are marked
- * @param orgIdField the dotted path of the unmarked string field that holds the org id; sealing
+ * @param orgIdField the dotted path of the unmarked string field that contains the org id. Sealing
  *     checks that it matches the org the record is sealed for and opening checks it against the
  *     envelope
  * @param bindingFields dotted paths of unmarked fields whose values are bound into the associated

@@ -2,9 +2,7 @@ package io.cmekflink.schema;
 
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaParseException;
@@ -60,7 +58,7 @@ public final class DerivedSchema {
     private final long layoutFingerprint;
     private final long exactFingerprint;
     private final List<MarkedField> markedFields;
-    private final Set<String> recordsWithMarks;
+    private final RecordsWithMarks recordsWithMarks;
     private final FieldRef orgIdField;
     private final List<FieldRef> bindingFields;
 
@@ -85,7 +83,7 @@ public final class DerivedSchema {
         this.layoutFingerprint = Fingerprints.layoutFingerprint(derivedSchema);
         this.exactFingerprint = Fingerprints.exactFingerprint(json);
         this.markedFields = markedFields;
-        this.recordsWithMarks = findRecordsWithMarks(derivedSchema);
+        this.recordsWithMarks = RecordsWithMarks.find(derivedSchema, DerivedSchema::isMarked);
         this.orgIdField = resolveOrgIdField();
         this.bindingFields = resolveBindingFields();
     }
@@ -131,28 +129,30 @@ public final class DerivedSchema {
         return derivedSchema;
     }
 
-    /** The derived schema's JSON text, the bytes that the exact fingerprint covers. */
+    /** Returns the derived schema's JSON text, the characters that the exact fingerprint covers. */
     public String json() {
         return json;
     }
 
-    /** The full name of the top-level record, the same in the writer and the derived schema. */
+    /**
+     * Returns the full name of the top-level record, the same in the writer and the derived schema.
+     */
     public String fullName() {
         return derivedSchema.getFullName();
     }
 
-    /** The fingerprint in the single-object header; see {@link Fingerprints}. */
+    /** Returns the fingerprint for the single-object header (see {@link Fingerprints}). */
     public long layoutFingerprint() {
         return layoutFingerprint;
     }
 
-    /** The fingerprint in the envelope; see {@link Fingerprints}. */
+    /** Returns the fingerprint for the envelope (see {@link Fingerprints}). */
     public long exactFingerprint() {
         return exactFingerprint;
     }
 
     /**
-     * The marked fields of the writer schema, in walk order; see {@link
+     * Returns the marked fields of the writer schema in the order of {@link
      * MarkingRules#findMarkedFields}.
      */
     public List<MarkedField> markedFields() {
@@ -167,7 +167,7 @@ public final class DerivedSchema {
         return bindingFields;
     }
 
-    /** The file name under which {@link DerivedSchemaFiles} stores this schema. */
+    /** Returns the file name under which {@link DerivedSchemaFiles} stores this schema. */
     public String fileName() {
         return fullName()
                 + "-"
@@ -185,13 +185,7 @@ public final class DerivedSchema {
      * record that has marked fields at any depth, or an array, map or union of one.
      */
     public boolean containsMarks(Schema schema) {
-        return switch (schema.getType()) {
-            case RECORD -> recordsWithMarks.contains(schema.getFullName());
-            case ARRAY -> containsMarks(schema.getElementType());
-            case MAP -> containsMarks(schema.getValueType());
-            case UNION -> schema.getTypes().stream().anyMatch(this::containsMarks);
-            default -> false;
-        };
+        return recordsWithMarks.contains(schema);
     }
 
     private void checkRestoresTo(Schema writer) {
@@ -202,59 +196,6 @@ public final class DerivedSchema {
                             + writer.getFullName()
                             + " does not restore to its writer schema");
         }
-    }
-
-    private static Set<String> findRecordsWithMarks(Schema derived) {
-        Map<String, Schema> records = new LinkedHashMap<>();
-        collectRecords(derived, records);
-        Set<String> withMarks = new HashSet<>();
-        boolean changed = true;
-        while (changed) {
-            changed = false;
-            for (Schema record : records.values()) {
-                if (!withMarks.contains(record.getFullName()) && hasMarks(record, withMarks)) {
-                    withMarks.add(record.getFullName());
-                    changed = true;
-                }
-            }
-        }
-        return Set.copyOf(withMarks);
-    }
-
-    private static void collectRecords(Schema schema, Map<String, Schema> records) {
-        switch (schema.getType()) {
-            case RECORD -> {
-                if (records.putIfAbsent(schema.getFullName(), schema) == null) {
-                    for (Schema.Field field : schema.getFields()) {
-                        collectRecords(field.schema(), records);
-                    }
-                }
-            }
-            case ARRAY -> collectRecords(schema.getElementType(), records);
-            case MAP -> collectRecords(schema.getValueType(), records);
-            case UNION -> schema.getTypes().forEach(branch -> collectRecords(branch, records));
-            default -> {}
-        }
-    }
-
-    private static boolean hasMarks(Schema record, Set<String> withMarks) {
-        for (Schema.Field field : record.getFields()) {
-            if (isMarked(field) || containsMarks(field.schema(), withMarks)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean containsMarks(Schema schema, Set<String> withMarks) {
-        return switch (schema.getType()) {
-            case RECORD -> withMarks.contains(schema.getFullName());
-            case ARRAY -> containsMarks(schema.getElementType(), withMarks);
-            case MAP -> containsMarks(schema.getValueType(), withMarks);
-            case UNION ->
-                    schema.getTypes().stream().anyMatch(branch -> containsMarks(branch, withMarks));
-            default -> false;
-        };
     }
 
     private FieldRef resolveOrgIdField() {

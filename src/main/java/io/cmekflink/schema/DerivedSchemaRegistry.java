@@ -48,7 +48,10 @@ public final class DerivedSchemaRegistry implements SchemaStore {
         return Optional.ofNullable(byExact.get(fingerprint));
     }
 
-    /** One of the derived schemas with this layout fingerprint; any of them decodes the record. */
+    /**
+     * Returns one of the derived schemas with this layout fingerprint; any of them decodes the
+     * record.
+     */
     public Optional<DerivedSchema> findByLayoutFingerprint(long fingerprint) {
         return Optional.ofNullable(byLayout.get(fingerprint));
     }

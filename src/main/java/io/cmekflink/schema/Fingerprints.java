@@ -11,7 +11,7 @@ import org.apache.avro.SchemaNormalization;
  * <ul>
  *   <li>The <em>layout</em> fingerprint covers the schema's parsing canonical form, as the Avro
  *       specification defines it for single-object encoding. That form drops every custom property,
- *       so derived schemas that differ only in the original schemas they record share it; it is
+ *       so derived schemas that differ only in the original schemas they record share it. It is
  *       enough to decode a record, not to decrypt one.
  *   <li>The <em>exact</em> fingerprint covers the UTF-8 bytes of the derived schema's JSON text
  *       with all its properties, so it names one derived schema and through it the exact original
@@ -51,7 +51,7 @@ public final class Fingerprints {
         return value;
     }
 
-    /** The 8 stored bytes in hex, in the order they are stored. */
+    /** Formats the 8 stored bytes of a fingerprint as hex, in the order they are stored. */
     public static String toHex(long fingerprint) {
         return HEX.formatHex(toLittleEndian(fingerprint));
     }

@@ -27,7 +27,7 @@ public final class MalformedRecordException extends Exception {
         return schemaFullName;
     }
 
-    /** How many bytes decoding consumed before it failed or stopped. */
+    /** Returns how many bytes decoding consumed before it failed or stopped. */
     public int consumedBytes() {
         return consumedBytes;
     }

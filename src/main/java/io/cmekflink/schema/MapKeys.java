@@ -48,6 +48,59 @@ public final class MapKeys {
         return entries;
     }
 
+    /**
+     * Compares two keys in the order of their UTF-8 bytes without encoding them: Utf8 keys by their
+     * bytes, other keys by code point, which orders the same way.
+     */
+    public static int compare(Object a, Object b) {
+        if (a instanceof Utf8 x && b instanceof Utf8 y) {
+            return Arrays.compareUnsigned(
+                    x.getBytes(), 0, x.getByteLength(), y.getBytes(), 0, y.getByteLength());
+        }
+        String x = a.toString();
+        String y = b.toString();
+        int length = Math.min(x.length(), y.length());
+        for (int i = 0; i < length; i++) {
+            char c = x.charAt(i);
+            char d = y.charAt(i);
+            if (c != d) {
+                return codePointOrder(c) - codePointOrder(d);
+            }
+        }
+        return x.length() - y.length();
+    }
+
+    /**
+     * Maps a UTF-16 unit so that units compare in code point order: surrogates (U+D800 to U+DFFF,
+     * which start code points above U+FFFF) move above U+E000 to U+FFFF.
+     */
+    private static int codePointOrder(char c) {
+        if (c >= 0xE000) {
+            return c - 0x800;
+        }
+        if (c >= 0xD800) {
+            return c + 0x2000;
+        }
+        return c;
+    }
+
+    /**
+     * Returns whether the keys of {@code map} already iterate in sorted order, without duplicates.
+     */
+    public static boolean isSorted(Map<?, ?> map) {
+        Object previous = null;
+        for (Object key : map.keySet()) {
+            if (key == null) {
+                throw new IllegalArgumentException("map has a null key; Avro map keys are strings");
+            }
+            if (previous != null && compare(previous, key) >= 0) {
+                return false;
+            }
+            previous = key;
+        }
+        return true;
+    }
+
     private static SortedEntry sortedEntry(Object key, Object value) {
         if (key instanceof Utf8 utf8) {
             return new SortedEntry(utf8.getBytes(), utf8.getByteLength(), key, value);

@@ -11,7 +11,7 @@ import org.apache.avro.Schema;
  */
 public record MarkedField(String recordFullName, String fieldName, Schema schema) {
 
-    /** The field as {@code record.full.Name.field}. */
+    /** Returns the field as {@code record.full.Name.field}. */
     @Override
     public String toString() {
         return recordFullName + "." + fieldName;

@@ -37,7 +37,7 @@ public final class PathBuilder {
         return length;
     }
 
-    /** The internal array; bytes {@code [0, length())} are the path. */
+    /** Returns the internal array, whose bytes {@code [0, length())} are the path. */
     public byte[] buffer() {
         return buffer;
     }
@@ -93,13 +93,15 @@ public final class PathBuilder {
         buffer[length++] = '>';
     }
 
-    /** The path, map keys included. */
+    /** Returns the path, map keys included. */
     @Override
     public String toString() {
         return new String(buffer, 0, length, StandardCharsets.UTF_8);
     }
 
-    /** The path with every map key replaced by {@code *}, as in {@code routes[*].secret}. */
+    /**
+     * Returns the path with every map key replaced by {@code *}, as in {@code routes[*].secret}.
+     */
     public String toRedactedString() {
         return redact(buffer, 0, length);
     }

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -27,8 +26,8 @@ final class SchemaDerivation {
 
     private final MarkingRules rules;
     private final Schema writer;
-    private final Map<String, Schema> reachableRecords = new LinkedHashMap<>();
-    private final Set<String> recordsWithMarks = new HashSet<>();
+    private final Set<String> visitedRecords = new HashSet<>();
+    private RecordsWithMarks recordsWithMarks;
     private final Map<String, Schema> derivedRecords = new HashMap<>();
     private final List<MarkedField> markedFields = new ArrayList<>();
 
@@ -46,7 +45,8 @@ final class SchemaDerivation {
         }
         SchemaDerivation derivation = new SchemaDerivation(options.markingRules(), writer);
         derivation.collectReachable();
-        derivation.findRecordsWithMarks();
+        derivation.recordsWithMarks =
+                RecordsWithMarks.find(writer, options.markingRules()::isMarked);
         Schema derived = derivation.deriveTopLevel(options);
         return new Result(derived, List.copyOf(derivation.markedFields));
     }
@@ -67,7 +67,7 @@ final class SchemaDerivation {
         }
         rules.checkTypeNotMarked(writer, top);
         checkNamedType(writer, top);
-        reachableRecords.put(top, writer);
+        visitedRecords.add(top);
         visitFields(writer, top);
     }
 
@@ -99,7 +99,7 @@ final class SchemaDerivation {
                                     + " every level would need an envelope. Wrap it in another"
                                     + " record");
                 }
-                if (reachableRecords.putIfAbsent(schema.getFullName(), schema) == null) {
+                if (visitedRecords.add(schema.getFullName())) {
                     checkNamedType(schema, path);
                     visitFields(schema, path);
                 }
@@ -147,41 +147,12 @@ final class SchemaDerivation {
     private static void checkMarkable(Schema.Field field, String path) {
         if (field.schema().getType() == Schema.Type.NULL) {
             throw new IllegalArgumentException(
-                    "marked field " + path + " has type null, which holds no value to encrypt");
+                    "marked field " + path + " has type null, so it has no value to encrypt");
         }
-    }
-
-    /** Computes which reachable records contain marks, directly or through their fields. */
-    private void findRecordsWithMarks() {
-        boolean changed = true;
-        while (changed) {
-            changed = false;
-            for (Schema record : reachableRecords.values()) {
-                if (!recordsWithMarks.contains(record.getFullName()) && hasMarks(record)) {
-                    recordsWithMarks.add(record.getFullName());
-                    changed = true;
-                }
-            }
-        }
-    }
-
-    private boolean hasMarks(Schema record) {
-        for (Schema.Field field : record.getFields()) {
-            if (rules.isMarked(field) || containsMarks(field.schema())) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private boolean containsMarks(Schema schema) {
-        return switch (schema.getType()) {
-            case RECORD -> recordsWithMarks.contains(schema.getFullName());
-            case ARRAY -> containsMarks(schema.getElementType());
-            case MAP -> containsMarks(schema.getValueType());
-            case UNION -> schema.getTypes().stream().anyMatch(this::containsMarks);
-            default -> false;
-        };
+        return recordsWithMarks.contains(schema);
     }
 
     private Schema deriveTopLevel(DerivationOptions options) {
@@ -313,7 +284,9 @@ final class SchemaDerivation {
         return copy;
     }
 
-    /** The schema as standalone JSON: named types it uses are defined inline. */
+    /**
+     * Converts the schema to standalone JSON, in which the named types it uses are defined inline.
+     */
     private static JsonNode jsonOf(Schema schema) {
         try {
             return JSON.readTree(schema.toString());

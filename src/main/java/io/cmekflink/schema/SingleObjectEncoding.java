@@ -24,7 +24,7 @@ public final class SingleObjectEncoding {
 
     private SingleObjectEncoding() {}
 
-    /** The UTF-8 bytes of {@link #FORMAT}, for the Kafka header value. */
+    /** Returns the UTF-8 bytes of {@link #FORMAT}, the value of the Kafka header. */
     public static byte[] formatHeaderValue() {
         return FORMAT.getBytes(StandardCharsets.UTF_8);
     }

@@ -113,7 +113,7 @@ class EnvelopeTest {
         assertThatThrownBy(() -> Envelope.fromRecord("text"))
                 .isInstanceOf(InvalidCiphertextException.class)
                 .hasMessage(
-                        "envelope field does not hold an io.cmekflink.v1.Envelope record (org"
+                        "envelope field does not contain an io.cmekflink.v1.Envelope record (org"
                                 + " unknown, record unknown)");
     }
 

@@ -101,7 +101,7 @@ record GoldenFixture(
                 + "\n";
     }
 
-    /** A DEK that seals exactly once, with counter 0, so the nonce is the fixed field and 0. */
+    /** Creates a DEK that seals once, with counter 0, so the nonce is the fixed field and 0. */
     Dek sealingDek() {
         return Dek.takeOwnershipForEncryption(dataKey.clone(), edek, keyArn, 1, nonceFixedField);
     }

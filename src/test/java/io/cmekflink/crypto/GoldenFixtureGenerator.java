@@ -68,7 +68,7 @@ public final class GoldenFixtureGenerator {
                 .sealToBytes(plaintext, fixture.orgId(), fixture.recordId(), dek);
     }
 
-    /** The record in Avro's JSON encoding, map entries sorted by key. */
+    /** Encodes the record in Avro's JSON encoding, map entries sorted by key. */
     static String toJson(GenericRecord record) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         JsonEncoder encoder = EncoderFactory.get().jsonEncoder(record.getSchema(), out, true);

@@ -169,8 +169,8 @@ class RecordOpenerTest {
         assertThatThrownBy(() -> opener.open(derived, Sample.randomDek()))
                 .isInstanceOf(InvalidCiphertextException.class)
                 .hasMessage(
-                        "field client_ip holds a String, expected the bytes of a ciphertext slice"
-                                + " (org org-1, record requests/0/5)");
+                        "field client_ip contains a value of type String, expected the bytes of a"
+                                + " ciphertext slice (org org-1, record requests/0/5)");
     }
 
     @Test
@@ -185,8 +185,8 @@ class RecordOpenerTest {
         assertThatThrownBy(() -> opener.open(derived, Sample.randomDek()))
                 .isInstanceOf(InvalidCiphertextException.class)
                 .hasMessage(
-                        "field routes[*].secret holds a Integer, expected the bytes of a ciphertext"
-                                + " slice (org org-1, record requests/0/5)");
+                        "field routes[*].secret contains a value of type Integer, expected the"
+                                + " bytes of a ciphertext slice (org org-1, record requests/0/5)");
     }
 
     @Test

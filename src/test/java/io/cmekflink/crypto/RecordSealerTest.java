@@ -95,8 +95,8 @@ class RecordSealerTest {
                                         Sample.randomDek()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage(
-                        "record's org id field 'org_id' holds org 'org-1', but the record is sealed"
-                                + " for org 'org-2'");
+                        "record's org id field 'org_id' contains org 'org-1', but the record is"
+                                + " sealed for org 'org-2'");
     }
 
     @Test
@@ -124,8 +124,8 @@ class RecordSealerTest {
         assertThatThrownBy(() -> sealer.seal(input, "org-1", RECORD_ID, Sample.randomDek()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage(
-                        "field routes[*].secret holds a Integer that does not match its schema of"
-                                + " type string (ClassCastException)")
+                        "field routes[*].secret contains a value of type Integer that does not"
+                                + " match its schema of type string (ClassCastException)")
                 .hasNoCause();
     }
 
@@ -146,7 +146,9 @@ class RecordSealerTest {
 
         assertThatThrownBy(() -> sealer.seal(input, "org-1", RECORD_ID, Sample.randomDek()))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("field payload holds a Integer, which matches no branch of its union");
+                .hasMessage(
+                        "field payload contains a value of type Integer, which matches no branch of"
+                                + " its union");
     }
 
     @Test

@@ -20,6 +20,7 @@ import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.util.Utf8;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -31,7 +32,7 @@ class RoundTripTest {
     private static final DerivationOptions OPTIONS =
             DerivationOptions.of(MarkingRules.sensitiveOnly());
 
-    /** A writer schema with the marked field {@code value} of {@code valueSchema}. */
+    /** Builds a writer schema with the marked field {@code value} of {@code valueSchema}. */
     private static Schema writerWith(String valueSchema) {
         return new Schema.Parser()
                 .parse(
@@ -252,5 +253,69 @@ class RoundTripTest {
                                         .array(),
                                 StandardCharsets.US_ASCII))
                 .isEqualTo("not-a-real-edek:test");
+    }
+
+    @Test
+    void sampleWithAbsentBranchesRoundTrips() throws Exception {
+        GenericRecord input = Sample.record("org-1", "req-1");
+        input.put("user", null);
+        ((GenericRecord) input.get("request")).put("body", null);
+        input.put("payload", new Utf8("plain text branch"));
+        input.put("tries", List.of());
+        Dek dek = Sample.randomDek();
+        RecordOpener opener = RecordOpener.create(Sample.DERIVED);
+
+        GenericRecord derived =
+                RecordSealer.create(Sample.DERIVED)
+                        .seal(input, "org-1", new RecordId("t", 0, 1), dek);
+
+        assertThat(opener.open(derived, dek)).isEqualTo(input);
+        assertThat(ParsedAad.parse(opener.associatedData(derived)).paths())
+                .containsExactly(
+                        "client_ip",
+                        "request.headers",
+                        "routes[\"backup\"].secret",
+                        "routes[\"primary\"].secret",
+                        "amount");
+        assertThat(derived.get("payload").toString()).isEqualTo("plain text branch");
+    }
+
+    @Test
+    void typeUsedMarkedAndUnmarkedRoundTrips() throws Exception {
+        Schema writer =
+                new Schema.Parser()
+                        .parse(
+                                """
+                                {"type": "record", "name": "Shared", "namespace": "test", "fields": [
+                                  {"name": "org_id", "type": "string"},
+                                  {"name": "home", "type": {"type": "record", "name": "Address", "fields": [
+                                    {"name": "street", "type": "string", "sensitive": true},
+                                    {"name": "zip", "type": "string"}]}},
+                                  {"name": "whole", "type": "Address", "sensitive": true},
+                                  {"name": "others", "type": {"type": "map", "values": "Address"}}]}
+                                """);
+        DerivedSchema derivedSchema = DerivedSchema.derive(writer, OPTIONS);
+        Schema address = writer.getField("home").schema();
+        GenericData.Record home = new GenericData.Record(address);
+        home.put("street", "1 Main St");
+        home.put("zip", "12345");
+        GenericData.Record record = new GenericData.Record(writer);
+        record.put("org_id", "org-1");
+        record.put("home", home);
+        record.put("whole", home);
+        record.put("others", Map.of("work", home));
+        GenericRecord input = Sample.normalise(record);
+        Dek dek = Sample.randomDek();
+        RecordOpener opener = RecordOpener.create(derivedSchema);
+
+        GenericRecord derived =
+                RecordSealer.create(derivedSchema)
+                        .seal(input, "org-1", new RecordId("t", 0, 1), dek);
+
+        assertThat(opener.open(derived, dek)).isEqualTo(input);
+        assertThat(ParsedAad.parse(opener.associatedData(derived)).paths())
+                .containsExactly("home.street", "whole", "others[\"work\"].street");
+        assertThat(((GenericRecord) derived.get("home")).get("zip").toString()).isEqualTo("12345");
+        assertThat(derived.get("whole")).isInstanceOf(ByteBuffer.class);
     }
 }

@@ -48,7 +48,7 @@ final class Sample {
         }
     }
 
-    /** A DEK with a random key; it can seal and open. */
+    /** Creates a DEK with a random key, which can seal and open. */
     static Dek randomDek() {
         byte[] key = new byte[Dek.KEY_BYTES];
         RANDOM.nextBytes(key);
@@ -59,7 +59,7 @@ final class Sample {
         return WRITER.getField(fieldName).schema();
     }
 
-    /** A sample record with made-up values, normalised as decoding would produce it. */
+    /** Builds a sample record with made-up values, normalised as decoding would produce it. */
     static GenericRecord record(String orgId, String requestId) {
         GenericData.Record record = new GenericData.Record(WRITER);
         record.put("org_id", orgId);
@@ -135,7 +135,7 @@ final class Sample {
         }
     }
 
-    /** The Avro binary encoding of {@code value} under {@code schema}, map entries sorted. */
+    /** Encodes {@code value} under {@code schema} in Avro binary, map entries sorted. */
     static byte[] encode(Schema schema, Object value) {
         ByteArrayEncoder out = new ByteArrayEncoder(256);
         try {

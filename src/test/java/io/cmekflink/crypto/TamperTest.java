@@ -47,7 +47,7 @@ class TamperTest {
                                 Sample.record("org-1", "req-1"), "org-1", RECORD_ID, dek));
     }
 
-    /** A fresh, mutable copy of a sealed record, as the decrypting side decodes it. */
+    /** Decodes a sealed record into a fresh, mutable copy, as the decrypting side does. */
     private GenericRecord reseal(byte[] bytes) throws Exception {
         return opener.decode(bytes);
     }
@@ -178,7 +178,7 @@ class TamperTest {
         assertThatThrownBy(() -> opener.open(sealed, dek))
                 .isInstanceOf(TamperedRecordException.class)
                 .hasMessage(
-                        "record's org id field 'org_id' holds org 'org-2', but its envelope was"
+                        "record's org id field 'org_id' contains org 'org-2', but its envelope was"
                                 + " sealed for org 'org-1' (org org-1, record requests/1/100)");
     }
 

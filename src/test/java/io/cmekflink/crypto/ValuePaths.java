@@ -12,7 +12,7 @@ import org.apache.avro.util.Utf8;
  */
 final class ValuePaths {
 
-    /** The record that holds the value's field, the field name and the value. */
+    /** The record that contains the value's field, the field name and the value. */
     record Found(GenericRecord record, String fieldName, Object value) {}
 
     private ValuePaths() {}

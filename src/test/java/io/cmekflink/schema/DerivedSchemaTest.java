@@ -331,8 +331,7 @@ class DerivedSchemaTest {
 
         assertThatThrownBy(() -> DerivedSchema.derive(writer, SENSITIVE))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage(
-                        "marked field test.Top.x has type null, which holds no value to encrypt");
+                .hasMessage("marked field test.Top.x has type null, so it has no value to encrypt");
     }
 
     @Test

@@ -11,7 +11,7 @@ final class Schemas {
         return new Schema.Parser().parse(json.replace('\'', '"'));
     }
 
-    /** A top-level record {@code test.Top} with an org id field and {@code fields}. */
+    /** Builds a top-level record {@code test.Top} with an org id field and {@code fields}. */
     static Schema top(String fields) {
         return parse(
                 "{'type':'record','name':'Top','namespace':'test','fields':["
