@@ -224,6 +224,95 @@ class EncryptJobIT {
         }
     }
 
+    @Test
+    void relinkUnlinkAndReencryptedInput() throws Exception {
+        JobHarness h = new JobHarness(kafka, "relink");
+        String first = kms.createKey(KmsEmulator.DEFAULT_ACCOUNT, "eu-west-1");
+        String second = kms.createKey(KmsEmulator.DEFAULT_ACCOUNT, "eu-west-1");
+        Map<String, GenericRecord> sent = new HashMap<>();
+        List<String> sensitive = new ArrayList<>();
+        JobConfig config = h.config(kms.endpoint().toString(), "avro", "");
+        JobClient job;
+        try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
+            h.publish(
+                    producer,
+                    KeyChangeEvent.linked("org-r", "k1", first, "eu-west-1", null, 1, 1L));
+            job = JobHarness.start(config);
+            sendAll(h, producer, "org-r", 5, 21, sent, sensitive);
+            Topics.readUntil(kafka.bootstrapServers(), h.encrypted(), r -> r.size() >= 5, TIMEOUT);
+
+            h.publish(
+                    producer,
+                    KeyChangeEvent.linked("org-r", "k2", second, "eu-west-1", null, 2, 2L));
+            JobHarness.await(
+                    "the relink to be applied",
+                    TIMEOUT,
+                    () -> JobHarness.counter(REPORTER, job.getJobID(), "linksApplied") >= 2 * 2);
+            sendAll(h, producer, "org-r", 5, 22, sent, sensitive);
+            Topics.readUntil(kafka.bootstrapServers(), h.encrypted(), r -> r.size() >= 10, TIMEOUT);
+
+            h.publish(producer, KeyChangeEvent.unlinked("org-r", 3, 3L));
+            JobHarness.await(
+                    "the unlink to be applied",
+                    TIMEOUT,
+                    () -> JobHarness.counter(REPORTER, job.getJobID(), "linksApplied") >= 3 * 2);
+            sendAll(h, producer, "org-r", 3, 23, sent, sensitive);
+        }
+        List<ConsumerRecord<byte[], byte[]>> deadLetters =
+                Topics.readUntil(
+                        kafka.bootstrapServers(), h.deadLetters(), r -> r.size() >= 3, TIMEOUT);
+        List<ConsumerRecord<byte[], byte[]>> encrypted =
+                Topics.readAll(kafka.bootstrapServers(), h.encrypted(), true, TIMEOUT);
+        job.cancel().get();
+
+        assertThat(encrypted).hasSize(10);
+        assertThat(deadLetters).hasSize(3);
+        for (ConsumerRecord<byte[], byte[]> r : deadLetters) {
+            DeadLetter letter = DeadLetter.fromBytes(r.value());
+            assertThat(letter.errorCode()).isEqualTo(ErrorCode.KEY_UNLINKED);
+            assertThat(letter.retriable()).isFalse();
+            assertThat(letter.orgId()).isEqualTo("org-r");
+        }
+        DerivedSchemaRegistry registry = new DerivedSchemaRegistry();
+        registry.register(JobSchemas.of(config).derived(0));
+        RecordOpener opener = RecordOpener.create(registry);
+        Decrypter decrypter = new Decrypter(registry, region -> kmsClient);
+        List<String> arns = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : encrypted) {
+            arns.add(RecordOpener.envelopeOf(opener.decode(r.value())).keyArn());
+            GenericRecord original = decrypter.decrypt(r.value());
+            assertThat(original.get("org_id").toString()).isEqualTo("org-r");
+        }
+        // Records keep the order of their partition, so the relink splits them cleanly.
+        assertThat(arns.subList(0, 5)).containsOnly(first);
+        assertThat(arns.subList(5, 10)).containsOnly(second);
+
+        // Encrypted records fed back as input pass through unchanged: nothing is encrypted twice.
+        JobHarness again = new JobHarness(kafka, "reinput");
+        long calls = kms.callCount("GenerateDataKey");
+        JobConfig reinput = again.config(kms.endpoint().toString(), "avro", "");
+        try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
+            for (ConsumerRecord<byte[], byte[]> r : encrypted) {
+                producer.send(
+                                new org.apache.kafka.clients.producer.ProducerRecord<>(
+                                        again.records(), 0, r.key(), r.value(), r.headers()))
+                        .get();
+            }
+        }
+        JobClient passJob = JobHarness.start(reinput);
+        List<ConsumerRecord<byte[], byte[]>> passed =
+                Topics.readUntil(
+                        kafka.bootstrapServers(), again.encrypted(), r -> r.size() >= 10, TIMEOUT);
+        passJob.cancel().get();
+        assertThat(passed).hasSize(10);
+        for (int i = 0; i < 10; i++) {
+            assertThat(passed.get(i).value()).isEqualTo(encrypted.get(i).value());
+        }
+        assertThat(kms.callCount("GenerateDataKey")).isEqualTo(calls);
+        assertThat(Topics.readAll(kafka.bootstrapServers(), again.deadLetters(), true, TIMEOUT))
+                .isEmpty();
+    }
+
     private void sendAll(
             JobHarness h,
             KafkaProducer<byte[], byte[]> producer,
