@@ -8,12 +8,14 @@ import java.util.List;
  * patterns in one pass, overlapping occurrences included, in time linear in the input plus the
  * number of matches.
  *
- * <p>Layout: the trie's nodes are numbered in breadth-first order, so the children of node {@code
- * s} are the contiguous ids {@code childStart[s]} to {@code childStart[s + 1] - 1}, sorted by
- * unsigned label. The first {@value #DENSE_ROWS} nodes (the root and the shallow nodes, where a
- * scan spends most of its time) also get a full 256-entry row of transitions with failure links
- * resolved, so a step from them is one array read. Deeper nodes store only their trie edges and
- * fall back along failure links. Memory is about 17 bytes per trie node plus 1 KiB per dense row.
+ * <p>Layout: the trie's nodes are numbered in breadth-first order, so the children of a node have
+ * contiguous ids, sorted by unsigned label. Each node has a record of {@value #STRIDE} ints in one
+ * array (first child, child count and first label, failure link, output link), so that a step along
+ * a chain of single children, the common case below the shallow nodes, reads one cache line. The
+ * first {@value #DENSE_ROWS} nodes (the root and the shallow nodes, where a scan spends most of its
+ * time) also get a full 256-entry row of transitions with failure links resolved, so a step from
+ * them is one array read. Deeper nodes fall back along failure links. Memory is about 21 bytes per
+ * trie node plus 1 KiB per dense row.
  *
  * <p>Instances are immutable and thread-safe. A scan carries its state as an {@code int}, so one
  * input can be fed in chunks.
@@ -32,23 +34,44 @@ final class AhoCorasick {
     /** The root's state, where every scan of a new input starts. */
     static final int START = 0;
 
+    /** Ints per node record. */
+    static final int STRIDE = 4;
+
+    /** Record slot of the first child's id. */
+    private static final int FIRST_CHILD = 0;
+
+    /** Record slot of {@code childCount << 8 | firstChildLabel}. */
+    private static final int CHILDREN = 1;
+
+    /** Record slot of the failure link: the node of the longest proper suffix in the trie. */
+    private static final int FAIL = 2;
+
+    /**
+     * Record slot of the nearest node on the failure chain (this one included) that ends a pattern,
+     * or -1.
+     */
+    private static final int OUTPUT = 3;
+
     private final int[] patternLengths;
     private final byte[] label;
-    private final int[] childStart;
-    private final int[] fail;
     private final int[] terminal;
-    private final int[] output;
+    private final int[] records;
     private final int denseLimit;
     private final int[] dense;
 
     private AhoCorasick(int[] patternLengths, Trie trie) {
         this.patternLengths = patternLengths;
         this.label = trie.label;
-        this.childStart = trie.childStart;
         this.terminal = trie.terminal;
         int nodes = label.length;
-        this.fail = new int[nodes];
-        this.output = new int[nodes];
+        this.records = new int[nodes * STRIDE];
+        for (int node = 0; node < nodes; node++) {
+            int first = trie.childStart[node];
+            int count = trie.childStart[node + 1] - first;
+            int firstLabel = count > 0 ? label[first] & 0xFF : 0;
+            records[node * STRIDE + FIRST_CHILD] = first;
+            records[node * STRIDE + CHILDREN] = count << 8 | firstLabel;
+        }
         this.denseLimit = Math.min(nodes, DENSE_ROWS);
         this.dense = new int[denseLimit * 256];
         linkFailures(trie.parent);
@@ -94,7 +117,7 @@ final class AhoCorasick {
         for (int i = offset; i < end; i++) {
             int b = data[i] & 0xFF;
             s = s < denseLimit ? dense[(s << 8) | b] : step(s, b);
-            if (output[s] >= 0) {
+            if (records[s * STRIDE + OUTPUT] >= 0) {
                 report(s, position + (i - offset) + 1, listener);
             }
         }
@@ -102,8 +125,10 @@ final class AhoCorasick {
     }
 
     private void report(int state, long endOffset, MatchListener listener) {
-        for (int node = output[state]; node >= 0; node = output[fail[node]]) {
+        int node = records[state * STRIDE + OUTPUT];
+        while (node >= 0) {
             listener.onMatch(terminal[node], endOffset);
+            node = records[records[node * STRIDE + FAIL] * STRIDE + OUTPUT];
         }
     }
 
@@ -115,15 +140,22 @@ final class AhoCorasick {
             if (child >= 0) {
                 return child;
             }
-            node = fail[node];
+            node = records[node * STRIDE + FAIL];
         }
         return dense[(node << 8) | b];
     }
 
     /** Returns the trie child of {@code node} with label {@code b}, or -1. */
     private int child(int node, int b) {
-        int low = childStart[node];
-        int high = childStart[node + 1] - 1;
+        int base = node * STRIDE;
+        int children = records[base + CHILDREN];
+        int count = children >>> 8;
+        int first = records[base + FIRST_CHILD];
+        if (count <= 1) {
+            return count == 1 && (children & 0xFF) == b ? first : -1;
+        }
+        int low = first;
+        int high = first + count - 1;
         while (low <= high) {
             int mid = (low + high) >>> 1;
             int midLabel = label[mid] & 0xFF;
@@ -143,14 +175,14 @@ final class AhoCorasick {
      * node a step depends on (its parent's failure chain, all shallower) is already complete.
      */
     private void linkFailures(int[] parent) {
-        fail[START] = START;
-        output[START] = -1;
+        records[START * STRIDE + FAIL] = START;
+        records[START * STRIDE + OUTPUT] = -1;
         fillDenseRow(START);
         for (int v = 1; v < label.length; v++) {
             int p = parent[v];
-            int f = p == START ? START : transition(fail[p], label[v] & 0xFF);
-            fail[v] = f;
-            output[v] = terminal[v] >= 0 ? v : output[f];
+            int f = p == START ? START : transition(records[p * STRIDE + FAIL], label[v] & 0xFF);
+            records[v * STRIDE + FAIL] = f;
+            records[v * STRIDE + OUTPUT] = terminal[v] >= 0 ? v : records[f * STRIDE + OUTPUT];
             if (v < denseLimit) {
                 fillDenseRow(v);
             }
@@ -163,7 +195,7 @@ final class AhoCorasick {
 
     private void fillDenseRow(int s) {
         int row = s << 8;
-        int fallback = fail[s] << 8;
+        int fallback = records[s * STRIDE + FAIL] << 8;
         for (int b = 0; b < 256; b++) {
             int child = child(s, b);
             if (child >= 0) {
@@ -218,9 +250,13 @@ final class AhoCorasick {
                 nodes += pattern.length - common;
                 previous = pattern;
             }
-            if (nodes > Integer.MAX_VALUE - 1) {
+            if (nodes > Integer.MAX_VALUE / STRIDE) {
                 throw new IllegalArgumentException(
-                        "patterns need " + nodes + " trie nodes, more than int node ids allow");
+                        "patterns need "
+                                + nodes
+                                + " trie nodes, more than the maximum of "
+                                + Integer.MAX_VALUE / STRIDE
+                                + "; search fewer or shorter patterns");
             }
             return (int) nodes;
         }
