@@ -140,6 +140,10 @@ final class PatternSearch {
         return patterns.size();
     }
 
+    byte[] pattern(int pattern) {
+        return patterns.get(pattern);
+    }
+
     int patternLength(int pattern) {
         return patterns.get(pattern).length;
     }

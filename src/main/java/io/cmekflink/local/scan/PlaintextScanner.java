@@ -1,5 +1,6 @@
 package io.cmekflink.local.scan;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -50,7 +51,9 @@ public final class PlaintextScanner {
     private final int valueCount;
     private final int skippedValueCount;
     private final String[] valueDigests;
-    private final Values searched;
+    private final int[] needleValues;
+    private final byte[] needleForms;
+    private final byte[] needleAlignments;
     private final PatternSearch search;
 
     private PlaintextScanner(Builder builder) {
@@ -58,7 +61,7 @@ public final class PlaintextScanner {
         this.maxRecordedHits = builder.maxRecordedHits;
         this.valueCount = builder.values.size();
         this.valueDigests = new String[valueCount];
-        this.searched = new Values();
+        Values searched = new Values();
         int skipped = 0;
         for (int i = 0; i < valueCount; i++) {
             Value value = builder.values.get(i);
@@ -71,6 +74,9 @@ public final class PlaintextScanner {
         }
         this.skippedValueCount = skipped;
         this.search = PatternSearch.build(searched.patterns);
+        this.needleValues = searched.valueIndexes.stream().mapToInt(Integer::intValue).toArray();
+        this.needleForms = searched.forms.toByteArray();
+        this.needleAlignments = searched.alignments.toByteArray();
     }
 
     /** Returns a builder with the default minimum length and hit record limit. */
@@ -154,7 +160,7 @@ public final class PlaintextScanner {
 
     /** Returns the number of distinct needles searched for. */
     public int needleCount() {
-        return searched.patterns.size();
+        return search.patternCount();
     }
 
     /** Returns the minimum value length in bytes; shorter values are skipped. */
@@ -167,15 +173,15 @@ public final class PlaintextScanner {
     }
 
     Form form(int pattern) {
-        return FORMS[searched.forms.get(pattern)];
+        return FORMS[needleForms[pattern]];
     }
 
     int alignment(int pattern) {
-        return searched.alignments.get(pattern);
+        return needleAlignments[pattern];
     }
 
     int valueIndex(int pattern) {
-        return searched.valueIndexes.get(pattern);
+        return needleValues[pattern];
     }
 
     String valueDigest(int valueIndex) {
@@ -212,18 +218,21 @@ public final class PlaintextScanner {
             if (valueIndex(pattern) == valueIndex) {
                 needles.add(
                         new Needles.Needle(
-                                form(pattern), alignment(pattern), searched.patterns.get(pattern)));
+                                form(pattern), alignment(pattern), search.pattern(pattern)));
             }
         }
         return needles;
     }
 
-    /** The distinct needles and, for each, the value and form it was first derived from. */
+    /**
+     * The distinct needles and, for each, the value and form it was first derived from, collected
+     * while the scanner is built.
+     */
     private static final class Values {
         final List<byte[]> patterns = new ArrayList<>();
         final List<Integer> valueIndexes = new ArrayList<>();
-        final List<Byte> forms = new ArrayList<>();
-        final List<Byte> alignments = new ArrayList<>();
+        final ByteArrayOutputStream forms = new ByteArrayOutputStream();
+        final ByteArrayOutputStream alignments = new ByteArrayOutputStream();
         private final Set<ByteBuffer> seen = new HashSet<>();
 
         void add(int valueIndex, List<Needles.Needle> needles) {
@@ -231,8 +240,8 @@ public final class PlaintextScanner {
                 if (seen.add(ByteBuffer.wrap(needle.bytes()))) {
                     patterns.add(needle.bytes());
                     valueIndexes.add(valueIndex);
-                    forms.add((byte) needle.form().ordinal());
-                    alignments.add((byte) needle.alignment());
+                    forms.write(needle.form().ordinal());
+                    alignments.write(needle.alignment());
                 }
             }
         }
