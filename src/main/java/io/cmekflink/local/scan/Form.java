@@ -9,6 +9,10 @@ package io.cmekflink.local.scan;
  * only. Two forms of one value can give the same bytes, such as the JSON forms of a value with
  * nothing to escape, or both hex forms of bytes without a nibble above 9. Then the value is
  * searched once, and a hit is reported under the form declared first here.
+ *
+ * <p>NOTE: JSON with escaped forward slashes ({@code \/}, as PHP writes by default) or HTML-safe
+ * escapes of {@code < > & = '} (as Gson writes by default) is not searched, so a value containing
+ * those characters is missed in such output.
  */
 public enum Form {
     /** The value's own bytes: UTF-8 for a string, the array itself for a byte value. */
@@ -21,7 +25,7 @@ public enum Form {
     JSON_LOWER,
     /**
      * {@link #JSON_LOWER} with upper-case hex, as Jackson 2 writes a string to a {@code String} or
-     * {@code Writer} by default.
+     * {@code Writer} by default (checked with 2.18.3).
      */
     JSON_UPPER,
     /**
