@@ -30,6 +30,7 @@ public final class Decrypter {
     private final RecordOpener opener;
     private final Function<String, KmsClient> clientsByRegion;
     private final Map<EdekKey, Dek> deks = new HashMap<>();
+    private final Map<EdekKey, KmsCallException> failures = new HashMap<>();
     private int kmsCalls;
 
     /**
@@ -54,7 +55,7 @@ public final class Decrypter {
         return opener.open(derived, dekOf(envelope));
     }
 
-    /** The number of KMS {@code Decrypt} calls made so far. */
+    /** Returns the number of KMS {@code Decrypt} calls made so far. */
     public int kmsCalls() {
         return kmsCalls;
     }
@@ -62,10 +63,20 @@ public final class Decrypter {
     private Dek dekOf(Envelope envelope) {
         EdekKey key = new EdekKey(envelope.keyArn(), envelope.edek());
         Dek dek = deks.get(key);
-        if (dek == null) {
-            dek = unwrap(envelope);
-            deks.put(key, dek);
+        if (dek != null) {
+            return dek;
         }
+        KmsCallException failure = failures.get(key);
+        if (failure != null && !failure.kind().retriable()) {
+            throw failure;
+        }
+        try {
+            dek = unwrap(envelope);
+        } catch (KmsCallException e) {
+            failures.put(key, e);
+            throw e;
+        }
+        deks.put(key, dek);
         return dek;
     }
 

@@ -211,7 +211,7 @@ public final class DekCache {
                     key.keyArn(),
                     key.orgId(),
                     e.kind(),
-                    settings.failureTtl());
+                    settings.failureTtl().toMillis() + " ms");
         }
     }
 }

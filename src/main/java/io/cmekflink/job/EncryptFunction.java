@@ -1,6 +1,7 @@
 package io.cmekflink.job;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.cmekflink.config.Durations;
 import io.cmekflink.config.JobConfig;
 import io.cmekflink.config.JobOptions;
 import io.cmekflink.crypto.EncryptionContext;
@@ -265,7 +266,9 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                         deadLetter(
                                 routed.record,
                                 ErrorCode.KMS_UNAVAILABLE,
-                                "no data key within async.timeout (" + asyncTimeout + ")",
+                                "no data key within async.timeout ("
+                                        + Durations.format(asyncTimeout)
+                                        + ")",
                                 routed.keyArn,
                                 null)));
     }

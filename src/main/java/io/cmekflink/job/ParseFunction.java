@@ -34,9 +34,14 @@ import org.slf4j.LoggerFactory;
  * Decodes input values and extracts their org id. A value that does not decode, or has no org id,
  * becomes a dead letter here: a poison pill never fails the job.
  *
- * <p>A value that is already encrypted, recognised by its single-object header with the fingerprint
- * of one of the job's derived schemas, passes through unchanged, so that re-reading the encrypted
- * topic or replaying dead letters never encrypts a record twice.
+ * <p>A value that is already encrypted passes through unchanged, so that re-reading the encrypted
+ * topic or replaying dead letters never encrypts a record twice. It is recognised by the {@code
+ * cmek-format} header, or by a single-object header with the fingerprint of one of the job's
+ * derived schemas, and must then decode as a record of a derived schema, or it becomes an {@code
+ * UNKNOWN_SCHEMA} dead letter.
+ *
+ * <p>NOTE: the tag of a passed-through record is not verified, since that needs a KMS {@code
+ * Decrypt} of its EDEK; a producer of the input topic could pass a forged envelope through.
  */
 public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRecord> {
 
@@ -181,7 +186,7 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
         return parsed;
     }
 
-    /** The record as plain Avro binary of its writer schema, without re-encoding where it is. */
+    /** Returns the record as Avro binary of its writer schema, re-encoding only JSON input. */
     private byte[] avroBinary(byte[] value, GenericRecord decoded, int index) throws IOException {
         ValueFormat format = decoder.format();
         if (format == ValueFormat.AVRO) {

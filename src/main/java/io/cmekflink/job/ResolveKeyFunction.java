@@ -1,5 +1,6 @@
 package io.cmekflink.job;
 
+import io.cmekflink.config.Durations;
 import io.cmekflink.deadletter.DeadLetter;
 import io.cmekflink.deadletter.ErrorCode;
 import io.cmekflink.deadletter.Stage;
@@ -183,7 +184,8 @@ public final class ResolveKeyFunction
             pendingRecords.dec();
             noLink(
                     record,
-                    "no key link arrived within " + Duration.ofMillis(linkWaitMillis),
+                    "no key link arrived within "
+                            + Durations.format(Duration.ofMillis(linkWaitMillis)),
                     deadLetterSink(ctx));
         }
         pending.clear();
@@ -371,7 +373,7 @@ public final class ResolveKeyFunction
                         "key-change replay did not reach offsets {} within {}; records without a"
                                 + " link start their wait now",
                         catchUpTargets,
-                        Duration.ofMillis(catchUpTimeoutMillis));
+                        Durations.format(Duration.ofMillis(catchUpTimeoutMillis)));
             }
             return true;
         }

@@ -1,12 +1,31 @@
 package io.cmekflink.local;
 
-/** Entry point of the local jar. */
-public final class LocalMain {
+import io.cmekflink.cli.Main;
+import io.cmekflink.cli.RunCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
 
-    private LocalMain() {}
+/** Entry point of the local jar, {@code cmek-flink-local.jar}. */
+@Command(
+        name = "cmek-flink-local",
+        mixinStandardHelpOptions = true,
+        version = "cmek-flink 0.1.0",
+        description =
+                "cmek-flink on one machine: the encrypt job on a local Flink mini cluster, with an"
+                        + " in-process Kafka broker and KMS emulator.",
+        subcommands = {SandboxCommand.class, RunCommand.class, DemoCommand.class})
+public final class LocalMain implements Runnable {
+
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.err);
+    }
 
     public static void main(String[] args) {
-        System.err.println("cmek-flink-local: no commands yet");
-        System.exit(2);
+        // Only loopback is ours: the SDK must never ask the instance metadata service.
+        if (System.getProperty("aws.disableEc2Metadata") == null) {
+            System.setProperty("aws.disableEc2Metadata", "true");
+        }
+        System.exit(Main.execute(new LocalMain(), args));
     }
 }

@@ -21,7 +21,7 @@ public final class Topics {
 
     private Topics() {}
 
-    /** A producer of byte arrays that waits for all replicas and never retries into duplicates. */
+    /** Creates an idempotent producer of byte arrays that waits for all in-sync replicas. */
     public static KafkaProducer<byte[], byte[]> producer(String bootstrapServers) {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);

@@ -5,10 +5,6 @@ import io.cmekflink.kms.KmsSettings;
 import io.cmekflink.kms.RetryPolicy;
 import io.cmekflink.local.kms.KmsEmulator;
 import java.time.Duration;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kms.KmsClient;
 
 /**
@@ -21,15 +17,9 @@ public final class TestAws {
 
     private TestAws() {}
 
-    /**
-     * Puts the emulator's default credentials where the SDK's default provider chain looks first,
-     * the {@code aws.accessKeyId} and {@code aws.secretAccessKey} system properties, as the job's
-     * own KMS clients read credentials from that chain.
-     */
+    /** Exports the emulator's default credentials to the SDK's default provider chain. */
     public static void useEmulatorCredentials() {
-        System.setProperty("aws.disableEc2Metadata", "true");
-        System.setProperty("aws.accessKeyId", KmsEmulator.DEFAULT_ACCESS_KEY_ID);
-        System.setProperty("aws.secretAccessKey", KmsEmulator.DEFAULT_SECRET_ACCESS_KEY);
+        KmsEmulator.useDefaultAccountForSdkChain();
     }
 
     /** The job's KMS clients pointed at the emulator. */
@@ -41,15 +31,6 @@ public final class TestAws {
 
     /** A synchronous client of the emulator's default account, for test set-up and checks. */
     public static KmsClient syncClient(KmsEmulator kms, String region) {
-        return KmsClient.builder()
-                .region(Region.of(region))
-                .endpointOverride(kms.endpoint())
-                .credentialsProvider(
-                        StaticCredentialsProvider.create(
-                                AwsBasicCredentials.create(
-                                        KmsEmulator.DEFAULT_ACCESS_KEY_ID,
-                                        KmsEmulator.DEFAULT_SECRET_ACCESS_KEY)))
-                .httpClient(UrlConnectionHttpClient.create())
-                .build();
+        return kms.defaultAccountClient(region);
     }
 }

@@ -19,6 +19,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.kms.KmsClient;
 
 /**
  * An in-JVM AWS KMS emulator for tests and local development, never a production key store. Key
@@ -158,6 +163,35 @@ public final class KmsEmulator implements AutoCloseable {
                             + ": choose another port, or 0 for an ephemeral one",
                     e);
         }
+    }
+
+    /**
+     * A synchronous SDK client of this emulator for the default account, with its static test
+     * credentials, an explicit region and this endpoint, so the SDK never asks the instance
+     * metadata service. The caller closes it.
+     */
+    public KmsClient defaultAccountClient(String region) {
+        return KmsClient.builder()
+                .region(Region.of(region))
+                .endpointOverride(endpoint())
+                .credentialsProvider(
+                        StaticCredentialsProvider.create(
+                                AwsBasicCredentials.create(
+                                        DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY)))
+                .httpClient(UrlConnectionHttpClient.create())
+                .build();
+    }
+
+    /**
+     * Puts the default account's credentials where the SDK's default provider chain looks first,
+     * the {@code aws.accessKeyId} and {@code aws.secretAccessKey} system properties, and turns off
+     * the instance metadata service, for code that reads credentials from that chain (the job's own
+     * KMS clients). It changes this JVM's system properties.
+     */
+    public static void useDefaultAccountForSdkChain() {
+        System.setProperty("aws.disableEc2Metadata", "true");
+        System.setProperty("aws.accessKeyId", DEFAULT_ACCESS_KEY_ID);
+        System.setProperty("aws.secretAccessKey", DEFAULT_SECRET_ACCESS_KEY);
     }
 
     /** Returns the URI to pass as {@code endpointOverride} or {@code --endpoint-url}. */

@@ -1,0 +1,388 @@
+package io.cmekflink.local;
+
+import io.cmekflink.config.JobConfig;
+import io.cmekflink.crypto.Decrypter;
+import io.cmekflink.crypto.RecordOpener;
+import io.cmekflink.deadletter.DeadLetter;
+import io.cmekflink.job.EncryptJob;
+import io.cmekflink.job.JobSchemas;
+import io.cmekflink.kms.KmsCallException;
+import io.cmekflink.kms.KmsErrorKind;
+import io.cmekflink.link.KeyChangeEvent;
+import io.cmekflink.local.demo.GeneratedKongEntry;
+import io.cmekflink.local.demo.KongLogGenerator;
+import io.cmekflink.local.kms.KmsEmulator;
+import io.cmekflink.local.scan.PlaintextScanner;
+import io.cmekflink.local.scan.Scan;
+import io.cmekflink.local.scan.ScanResult;
+import io.cmekflink.local.scan.TopicBytes;
+import io.cmekflink.schema.DerivedSchemaRegistry;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.IsolationLevel;
+import software.amazon.awssdk.services.kms.KmsClient;
+
+/**
+ * The demo scenario. Six orgs send Kong log entries in three batches:
+ *
+ * <ul>
+ *   <li>{@code org-alpha} and {@code org-foxtrot} are linked from the start;
+ *   <li>{@code org-bravo} links its key after its first records arrive;
+ *   <li>{@code org-charlie} never links: its records become {@code NO_KEY_LINKED};
+ *   <li>{@code org-delta} relinks to a new key ARN after the first batch;
+ *   <li>{@code org-echo} has its key disabled after the second batch: once its cached DEK expires,
+ *       its records become {@code KEY_DISABLED}, and the records encrypted earlier can no longer be
+ *       decrypted.
+ * </ul>
+ *
+ * One malformed value shows that a poison pill becomes a dead letter. Then every encrypted record
+ * is decrypted with a fresh decrypter and compared with what was sent, and every byte written to
+ * the encrypted and dead-letter topics, uncommitted data included, is scanned for the sensitive
+ * values sent.
+ */
+final class Demo {
+
+    private static final String ALPHA = "org-alpha";
+    private static final String BRAVO = "org-bravo";
+    private static final String CHARLIE = "org-charlie";
+    private static final String DELTA = "org-delta";
+    private static final String ECHO = "org-echo";
+    private static final String FOXTROT = "org-foxtrot";
+    private static final List<String> ORGS = List.of(ALPHA, BRAVO, CHARLIE, DELTA, ECHO, FOXTROT);
+
+    private static final Duration DEK_MAX_AGE = Duration.ofSeconds(4);
+    private static final Duration LINK_WAIT = Duration.ofSeconds(6);
+    private static final Duration TIMEOUT = Duration.ofSeconds(120);
+
+    private final int recordsPerBatch;
+    private final long seed;
+    private final int parallelism;
+    private final Map<String, GenericRecord> sent = new HashMap<>();
+    private final Set<String> sensitiveValues = new LinkedHashSet<>();
+    private long recordsIn;
+    private long started;
+
+    Demo(int recordsPerBatch, long seed, int parallelism) {
+        this.recordsPerBatch = recordsPerBatch;
+        this.seed = seed;
+        this.parallelism = parallelism;
+    }
+
+    DemoSummary run() throws Exception {
+        started = System.nanoTime();
+        progress("starting Kafka and the KMS emulator");
+        KmsEmulator.useDefaultAccountForSdkChain();
+        try (Sandbox sandbox = Sandbox.start(0, 0, 2);
+                KafkaProducer<byte[], byte[]> producer =
+                        Topics.producer(sandbox.bootstrapServers());
+                KmsClient kms = sandbox.kms().defaultAccountClient(Sandbox.REGION)) {
+            return scenario(sandbox, producer, kms);
+        }
+    }
+
+    private DemoSummary scenario(
+            Sandbox sandbox, KafkaProducer<byte[], byte[]> producer, KmsClient kmsClient)
+            throws Exception {
+        KmsEmulator kms = sandbox.kms();
+        String account = KmsEmulator.DEFAULT_ACCOUNT;
+        Map<String, String> keys = new HashMap<>();
+        for (String org : ORGS) {
+            keys.put(org, kms.createKey(account, Sandbox.REGION, "demo key of " + org));
+        }
+        String deltaSecondKey = kms.createKey(account, Sandbox.REGION, "second key of " + DELTA);
+
+        for (String org : List.of(ALPHA, DELTA, ECHO, FOXTROT)) {
+            link(producer, org, keys.get(org), 1);
+        }
+        JobConfig config = config(sandbox);
+        progress("starting the encrypt job (parallelism " + parallelism + ")");
+        JobClient job = startJob(config);
+
+        Schema schema = JobSchemas.of(config).writerSchema(0);
+        Map<String, KongLogGenerator> generators = new HashMap<>();
+        for (int i = 0; i < ORGS.size(); i++) {
+            generators.put(
+                    ORGS.get(i), new KongLogGenerator(schema, List.of(ORGS.get(i)), seed + i));
+        }
+
+        progress("batch 1: " + recordsPerBatch + " records of each of " + ORGS.size() + " orgs");
+        sendBatch(producer, generators);
+        sendMalformed(producer);
+        awaitEncrypted(sandbox, 4L * recordsPerBatch);
+
+        progress(BRAVO + " links its key; " + DELTA + " relinks to a new key ARN");
+        link(producer, BRAVO, keys.get(BRAVO), 1);
+        link(producer, DELTA, deltaSecondKey, 2);
+
+        progress("batch 2");
+        sendBatch(producer, generators);
+        awaitEncrypted(sandbox, 10L * recordsPerBatch);
+
+        progress(
+                "disabling the key of "
+                        + ECHO
+                        + " in KMS; waiting "
+                        + DEK_MAX_AGE.plusSeconds(1).toSeconds()
+                        + " s for its cached data key to expire");
+        kms.disableKey(keys.get(ECHO));
+        Thread.sleep(DEK_MAX_AGE.plusSeconds(1).toMillis());
+
+        progress("batch 3");
+        sendBatch(producer, generators);
+
+        progress("waiting until every record is encrypted or a dead letter");
+        List<ConsumerRecord<byte[], byte[]>> encrypted = new ArrayList<>();
+        List<ConsumerRecord<byte[], byte[]>> deadLetters = new ArrayList<>();
+        awaitAll(sandbox, encrypted, deadLetters);
+        job.cancel().get();
+
+        DemoSummary summary = new DemoSummary();
+        summary.recordsIn = recordsIn;
+        summary.encrypted = encrypted.size();
+        for (ConsumerRecord<byte[], byte[]> r : deadLetters) {
+            summary.deadLetters.merge(
+                    DeadLetter.fromBytes(r.value()).errorCode().name(), 1L, Long::sum);
+        }
+        progress("decrypting " + encrypted.size() + " encrypted records with a fresh decrypter");
+        verifyDecryption(config, kmsClient, encrypted, summary);
+        progress("scanning every byte written for " + sensitiveValues.size() + " sensitive values");
+        scan(sandbox, summary);
+        summary.kmsCalls = kms.callCounts();
+        summary.elapsedMs = (System.nanoTime() - started) / 1_000_000;
+        progress(summary.passed() ? "all checks passed" : "CHECKS FAILED");
+        return summary;
+    }
+
+    private JobConfig config(Sandbox sandbox) {
+        String yaml =
+                """
+                job.name: cmek-flink-demo
+                job.parallelism: %d
+                geo: EU
+                records: {topic: %s, format: json, schema: schemas/kong-log-entry.avsc}
+                key-changes.topic: %s
+                output.topic: %s
+                dead-letters.topic: %s
+                link.wait: %ds
+                dek: {max-age: %ds, refresh-ahead: 1s, failure-ttl: 2s}
+                checkpoint.interval: 1s
+                kms: {region: %s, endpoint: "%s"}
+                kafka: {bootstrap.servers: "%s"}
+                flink:
+                  rest.bind-address: 127.0.0.1
+                  rest.address: 127.0.0.1
+                  rest.bind-port: "0"
+                  taskmanager.numberOfTaskSlots: %d
+                """
+                        .formatted(
+                                parallelism,
+                                Sandbox.RECORDS_TOPIC,
+                                Sandbox.KEY_CHANGES_TOPIC,
+                                Sandbox.ENCRYPTED_TOPIC,
+                                Sandbox.DEAD_LETTERS_TOPIC,
+                                LINK_WAIT.toSeconds(),
+                                DEK_MAX_AGE.toSeconds(),
+                                Sandbox.REGION,
+                                sandbox.kms().endpoint(),
+                                sandbox.bootstrapServers(),
+                                parallelism);
+        return JobConfig.parse(yaml, "demo.yaml", name -> null);
+    }
+
+    private static JobClient startJob(JobConfig config) throws Exception {
+        Configuration flink = EncryptJob.flinkConfiguration(config);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
+        EncryptJob.build(env, config);
+        return env.executeAsync("cmek-flink demo");
+    }
+
+    private void link(
+            KafkaProducer<byte[], byte[]> producer, String org, String keyArn, long version)
+            throws Exception {
+        KeyChangeEvent event =
+                KeyChangeEvent.linked(
+                        org,
+                        org + "-key",
+                        keyArn,
+                        Sandbox.REGION,
+                        "demo key link",
+                        version,
+                        System.currentTimeMillis());
+        producer.send(
+                        new ProducerRecord<>(
+                                Sandbox.KEY_CHANGES_TOPIC,
+                                org.getBytes(StandardCharsets.UTF_8),
+                                event.toBytes()))
+                .get();
+    }
+
+    private void sendBatch(
+            KafkaProducer<byte[], byte[]> producer, Map<String, KongLogGenerator> generators)
+            throws Exception {
+        List<java.util.concurrent.Future<RecordMetadata>> pending = new ArrayList<>();
+        List<GeneratedKongEntry> entries = new ArrayList<>();
+        for (int i = 0; i < recordsPerBatch; i++) {
+            for (String org : ORGS) {
+                GeneratedKongEntry entry = generators.get(org).next();
+                entries.add(entry);
+                pending.add(
+                        producer.send(
+                                new ProducerRecord<>(
+                                        Sandbox.RECORDS_TOPIC,
+                                        org.getBytes(StandardCharsets.UTF_8),
+                                        entry.json())));
+            }
+        }
+        for (int i = 0; i < pending.size(); i++) {
+            RecordMetadata meta = pending.get(i).get();
+            sent.put(
+                    recordId(meta.topic(), meta.partition(), meta.offset()),
+                    entries.get(i).record());
+            sensitiveValues.addAll(entries.get(i).sensitiveValues());
+            recordsIn++;
+        }
+    }
+
+    private void sendMalformed(KafkaProducer<byte[], byte[]> producer) throws Exception {
+        byte[] truncated =
+                "{\"org_id\": \"org-alpha\", \"request\": {\"method\": \"GE"
+                        .getBytes(StandardCharsets.UTF_8);
+        producer.send(
+                        new ProducerRecord<>(
+                                Sandbox.RECORDS_TOPIC,
+                                ALPHA.getBytes(StandardCharsets.UTF_8),
+                                truncated))
+                .get();
+        recordsIn++;
+    }
+
+    private void awaitEncrypted(Sandbox sandbox, long count) {
+        Topics.readUntil(
+                sandbox.bootstrapServers(),
+                Sandbox.ENCRYPTED_TOPIC,
+                records -> records.size() >= count,
+                TIMEOUT);
+    }
+
+    private void awaitAll(
+            Sandbox sandbox,
+            List<ConsumerRecord<byte[], byte[]>> encrypted,
+            List<ConsumerRecord<byte[], byte[]>> deadLetters) {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (true) {
+            encrypted.clear();
+            deadLetters.clear();
+            encrypted.addAll(
+                    Topics.readAll(
+                            sandbox.bootstrapServers(), Sandbox.ENCRYPTED_TOPIC, true, TIMEOUT));
+            deadLetters.addAll(
+                    Topics.readAll(
+                            sandbox.bootstrapServers(), Sandbox.DEAD_LETTERS_TOPIC, true, TIMEOUT));
+            if (encrypted.size() + deadLetters.size() >= recordsIn
+                    || System.nanoTime() > deadline) {
+                return;
+            }
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private void verifyDecryption(
+            JobConfig config,
+            KmsClient kmsClient,
+            List<ConsumerRecord<byte[], byte[]>> encrypted,
+            DemoSummary summary) {
+        DerivedSchemaRegistry registry = new DerivedSchemaRegistry();
+        registry.register(JobSchemas.of(config).derived(0));
+        Decrypter decrypter = new Decrypter(registry, region -> kmsClient);
+        RecordOpener opener = RecordOpener.create(registry);
+        for (ConsumerRecord<byte[], byte[]> r : encrypted) {
+            String id;
+            String org;
+            try {
+                GenericRecord derived = opener.decode(r.value());
+                var envelope = RecordOpener.envelopeOf(derived);
+                id =
+                        recordId(
+                                envelope.recordId().topic(),
+                                envelope.recordId().partition(),
+                                envelope.recordId().offset());
+                org = envelope.orgId();
+            } catch (Exception e) {
+                summary.decryptMismatches++;
+                progress("encrypted record at offset " + r.offset() + " does not decode: " + e);
+                continue;
+            }
+            try {
+                GenericRecord original = decrypter.decrypt(r.value());
+                if (original.equals(sent.get(id))) {
+                    summary.decryptedOk++;
+                } else {
+                    summary.decryptMismatches++;
+                    progress("record " + id + " of " + org + " decrypts to something else");
+                }
+            } catch (KmsCallException e) {
+                if (e.kind() == KmsErrorKind.DISABLED && org.equals(ECHO)) {
+                    summary.revokedUnreadable++;
+                } else {
+                    summary.decryptMismatches++;
+                    progress("record " + id + " of " + org + " fails: " + e.getMessage());
+                }
+            } catch (Exception e) {
+                summary.decryptMismatches++;
+                progress("record " + id + " of " + org + " fails: " + e.getMessage());
+            }
+        }
+    }
+
+    private void scan(Sandbox sandbox, DemoSummary summary) throws Exception {
+        PlaintextScanner scanner = PlaintextScanner.of(sensitiveValues);
+        summary.scannerPlanted = scanner.selfTest();
+        summary.scannerSelfTestPassed = true;
+        summary.sensitiveValuesScanned = scanner.searchedValueCount();
+        Scan scan = scanner.newScan();
+        Properties props = new Properties();
+        props.put("bootstrap.servers", sandbox.bootstrapServers());
+        TopicBytes.read(
+                props,
+                List.of(Sandbox.ENCRYPTED_TOPIC, Sandbox.DEAD_LETTERS_TOPIC),
+                IsolationLevel.READ_UNCOMMITTED,
+                TIMEOUT,
+                scan);
+        ScanResult result = scan.result();
+        summary.plaintextFound = result.hitCount();
+        summary.bytesScanned = result.byteCount();
+        if (!result.isClean()) {
+            progress(result.report());
+        }
+    }
+
+    private static String recordId(String topic, int partition, long offset) {
+        return topic + "-" + partition + "@" + offset;
+    }
+
+    private void progress(String message) {
+        long seconds = (System.nanoTime() - started) / 1_000_000_000;
+        System.err.printf("[demo %3ds] %s%n", seconds, message);
+    }
+}
