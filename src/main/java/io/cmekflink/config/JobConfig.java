@@ -64,6 +64,8 @@ public final class JobConfig implements Serializable {
         String text;
         try {
             text = Files.readString(file);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ConfigException("job file " + file + " not found", e);
         } catch (IOException e) {
             throw new ConfigException("cannot read job file " + file + ": " + e.getMessage(), e);
         }

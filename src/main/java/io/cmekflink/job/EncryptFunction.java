@@ -118,7 +118,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                 getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
                 kmsSettings.localRegion(),
                 kmsSettings.endpointOverride() == null ? "AWS" : kmsSettings.endpointOverride(),
-                dekSettings.maxAge());
+                Durations.format(dekSettings.maxAge()));
     }
 
     @Override
