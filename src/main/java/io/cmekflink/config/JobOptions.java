@@ -12,6 +12,21 @@ public final class JobOptions {
 
     private JobOptions() {}
 
+    public static final String ENCRYPT = "encrypt";
+    public static final String DECRYPT = "decrypt";
+    public static final String REWRAP = "rewrap";
+
+    public static final Option<String> JOB_TYPE =
+            Option.oneOf(
+                    "job.type",
+                    ENCRYPT,
+                    "What the job does: encrypt sensitive records, decrypt encrypted records for"
+                            + " the one allowed to read them, or re-wrap the EDEKs of an org's"
+                            + " encrypted records under a new key ARN.",
+                    ENCRYPT,
+                    DECRYPT,
+                    REWRAP);
+
     public static final Option<String> JOB_NAME =
             Option.string(
                     "job.name",
@@ -37,7 +52,11 @@ public final class JobOptions {
                     .requiredOption();
 
     public static final Option<String> RECORDS_TOPIC =
-            Option.string("records.topic", null, "Topic of the sensitive input records.")
+            Option.string(
+                            "records.topic",
+                            null,
+                            "Input topic: sensitive records for encrypt, encrypted records for"
+                                    + " decrypt and rewrap.")
                     .requiredOption();
 
     public static final Option<String> RECORDS_FORMAT =
@@ -103,9 +122,9 @@ public final class JobOptions {
     public static final Option<String> KEY_CHANGES_TOPIC =
             Option.string(
                             "key-changes.topic",
-                            null,
+                            "",
                             "Compacted topic of key-change events, keyed by org id.")
-                    .requiredOption();
+                    .requiredForTypes(ENCRYPT);
 
     public static final Option<Long> KEY_CHANGES_MAX_VERSION_JUMP =
             Option.longValue(
@@ -124,7 +143,12 @@ public final class JobOptions {
                             + " topic before the link wait of pending records starts anyway.");
 
     public static final Option<String> OUTPUT_TOPIC =
-            Option.string("output.topic", null, "Topic of the encrypted records.").requiredOption();
+            Option.string(
+                            "output.topic",
+                            null,
+                            "Output topic: encrypted records for encrypt, plaintext records for"
+                                    + " decrypt, re-wrapped records for rewrap.")
+                    .requiredOption();
 
     public static final Option<Integer> OUTPUT_MAX_RECORD_BYTES =
             Option.integer(
@@ -291,9 +315,53 @@ public final class JobOptions {
                     "exactly-once",
                     "at-least-once");
 
+    public static final Option<String> DECRYPT_OUTPUT_FORMAT =
+            Option.oneOf(
+                    "decrypt.output-format",
+                    "avro-single-object",
+                    "Value format of decrypted records: Avro single-object encoding (marker,"
+                            + " fingerprint of the writer schema, Avro binary) or plain Avro"
+                            + " binary.",
+                    "avro-single-object",
+                    "avro");
+
+    public static final Option<String> DECRYPT_DERIVED_SCHEMA_DIR =
+            Option.string(
+                    "decrypt.derived-schema-dir",
+                    "",
+                    "Directory of derived schema files that decrypt and rewrap read besides the"
+                            + " schemas derived from records.schema, so that records of older"
+                            + " schema versions decrypt too; empty reads none.");
+
+    public static final Option<Boolean> METRICS_PER_ORG =
+            Option.bool(
+                    "metrics.per-org",
+                    false,
+                    "Also count decryption errors per org. Off by default, because thousands of"
+                            + " orgs make thousands of metrics.");
+
+    public static final Option<String> REWRAP_ORG =
+            Option.string("rewrap.org", "", "The org whose records rewrap moves to a new key.")
+                    .requiredForTypes(REWRAP);
+
+    public static final Option<String> REWRAP_FROM_KEY_ARN =
+            Option.string(
+                            "rewrap.from-key-arn",
+                            "",
+                            "The old key ARN: rewrap moves records whose envelope names it.")
+                    .requiredForTypes(REWRAP);
+
+    public static final Option<String> REWRAP_TO_KEY_ARN =
+            Option.string(
+                            "rewrap.to-key-arn",
+                            "",
+                            "The new key ARN that rewrap wraps the data keys under.")
+                    .requiredForTypes(REWRAP);
+
     /** All keys, in documentation order. */
     public static final List<Option<?>> ALL =
             List.of(
+                    JOB_TYPE,
                     JOB_NAME,
                     PARALLELISM,
                     GEO,
@@ -333,5 +401,11 @@ public final class JobOptions {
                     ASYNC_CAPACITY,
                     ASYNC_TIMEOUT,
                     CHECKPOINT_INTERVAL,
-                    DELIVERY_GUARANTEE);
+                    DELIVERY_GUARANTEE,
+                    DECRYPT_OUTPUT_FORMAT,
+                    DECRYPT_DERIVED_SCHEMA_DIR,
+                    METRICS_PER_ORG,
+                    REWRAP_ORG,
+                    REWRAP_FROM_KEY_ARN,
+                    REWRAP_TO_KEY_ARN);
 }

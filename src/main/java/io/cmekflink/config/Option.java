@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * One key of a job definition: its name, type, default and meaning.
@@ -29,6 +30,7 @@ public final class Option<T> implements Serializable {
     private final String type;
     private final T defaultValue;
     private final boolean required;
+    private final Set<String> requiredFor;
     private final String description;
     private final Parser<T> parser;
 
@@ -37,12 +39,14 @@ public final class Option<T> implements Serializable {
             String type,
             T defaultValue,
             boolean required,
+            Set<String> requiredFor,
             String description,
             Parser<T> parser) {
         this.key = key;
         this.type = type;
         this.defaultValue = defaultValue;
         this.required = required;
+        this.requiredFor = Set.copyOf(requiredFor);
         this.description = description;
         this.parser = parser;
     }
@@ -60,8 +64,19 @@ public final class Option<T> implements Serializable {
         return defaultValue;
     }
 
+    /** True when every job definition must set this key. */
     public boolean required() {
         return required;
+    }
+
+    /** The job types ({@code job.type}) that must set this key; empty when {@link #required()}. */
+    public Set<String> requiredFor() {
+        return requiredFor;
+    }
+
+    /** True when a job of {@code jobType} must set this key. */
+    boolean requiredFor(String jobType) {
+        return required || requiredFor.contains(jobType);
     }
 
     public String description() {
@@ -73,16 +88,23 @@ public final class Option<T> implements Serializable {
     }
 
     Option<T> requiredOption() {
-        return new Option<>(key, type, null, true, description, parser);
+        return new Option<>(key, type, null, true, Set.of(), description, parser);
     }
 
-    Option<T> withDefault(T value) {
-        return new Option<>(key, type, value, false, description, parser);
+    /** This key, required only for the given job types and empty by default otherwise. */
+    Option<T> requiredForTypes(String... jobTypes) {
+        return new Option<>(key, type, defaultValue, false, Set.of(jobTypes), description, parser);
     }
 
     static Option<String> string(String key, String defaultValue, String description) {
         return new Option<>(
-                key, "string", defaultValue, false, description, (k, raw) -> scalar(k, raw));
+                key,
+                "string",
+                defaultValue,
+                false,
+                Set.of(),
+                description,
+                (k, raw) -> scalar(k, raw));
     }
 
     static Option<Integer> integer(String key, int defaultValue, int min, String description) {
@@ -91,6 +113,7 @@ public final class Option<T> implements Serializable {
                 "integer >= " + min,
                 defaultValue,
                 false,
+                Set.of(),
                 description,
                 (k, raw) -> {
                     long value = parseLong(k, raw);
@@ -109,6 +132,7 @@ public final class Option<T> implements Serializable {
                 "integer in [" + min + ", " + max + "]",
                 defaultValue,
                 false,
+                Set.of(),
                 description,
                 (k, raw) -> {
                     long value = parseLong(k, raw);
@@ -126,6 +150,7 @@ public final class Option<T> implements Serializable {
                 "duration",
                 defaultValue,
                 false,
+                Set.of(),
                 description,
                 (k, raw) -> {
                     try {
@@ -146,6 +171,7 @@ public final class Option<T> implements Serializable {
                 "boolean",
                 defaultValue,
                 false,
+                Set.of(),
                 description,
                 (k, raw) -> {
                     String s = scalar(k, raw).toLowerCase(Locale.ROOT);
@@ -164,6 +190,7 @@ public final class Option<T> implements Serializable {
                 "one of " + String.join(", ", choices),
                 defaultValue,
                 false,
+                Set.of(),
                 description,
                 (k, raw) -> {
                     String s = scalar(k, raw);
@@ -180,6 +207,7 @@ public final class Option<T> implements Serializable {
                 "list of strings",
                 List.of(),
                 false,
+                Set.of(),
                 description,
                 (k, raw) -> {
                     if (!(raw instanceof List<?> items)) {
@@ -199,6 +227,7 @@ public final class Option<T> implements Serializable {
                 "map of string to string",
                 Map.of(),
                 false,
+                Set.of(),
                 description,
                 (k, raw) -> {
                     if (!(raw instanceof Map<?, ?> entries)) {

@@ -55,6 +55,10 @@ class ConfigurationDocTest {
         if (option.required()) {
             return "required";
         }
+        if (!option.requiredFor().isEmpty()) {
+            return "required for "
+                    + String.join(", ", new java.util.TreeSet<>(option.requiredFor()));
+        }
         Object value = option.defaultValue();
         if (value instanceof java.time.Duration d) {
             return "`" + Durations.format(d) + "`";
