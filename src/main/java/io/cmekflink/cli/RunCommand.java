@@ -4,6 +4,7 @@ import io.cmekflink.config.ConfigException;
 import io.cmekflink.config.JobConfig;
 import io.cmekflink.config.JobOptions;
 import io.cmekflink.job.EncryptJob;
+import io.cmekflink.job.Jobs;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -35,7 +36,7 @@ public final class RunCommand implements Callable<Integer> {
                 StreamExecutionEnvironment.getExecutionEnvironment(
                         EncryptJob.flinkConfiguration(config));
         try {
-            EncryptJob.build(env, config);
+            Jobs.build(env, config);
         } catch (ConfigException | IllegalStateException e) {
             throw new UserException(e.getMessage(), e);
         }

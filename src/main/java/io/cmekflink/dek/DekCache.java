@@ -11,7 +11,6 @@ import io.cmekflink.kms.KmsErrors;
 import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
@@ -43,27 +42,12 @@ public final class DekCache {
 
     private final DekCacheSettings settings;
     private final BiFunction<String, String, CompletableFuture<GeneratedDataKey>> generator;
-    private final AsyncLoadingCache<DekKey, Loaded> deks;
+    private final AsyncLoadingCache<DekKey, DekLoad> deks;
     private final Cache<DekKey, KmsCallException> failures;
     private final SecureRandom random = new SecureRandom();
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
     private final LongAdder cachedFailureHits = new LongAdder();
-
-    /**
-     * The result of one load. A load completes normally even when KMS refused, so that the cache
-     * never holds a failed future (Caffeine logs each one with its stack trace) and a failed
-     * refresh keeps the DEK it was meant to replace.
-     */
-    private record Loaded(Dek dek, RuntimeException failure, AtomicBoolean earlyRefresh) {
-        static Loaded of(Dek dek) {
-            return new Loaded(dek, null, new AtomicBoolean());
-        }
-
-        static Loaded failed(RuntimeException failure) {
-            return new Loaded(null, failure, new AtomicBoolean());
-        }
-    }
 
     /**
      * @param generator calls {@code GenerateDataKey} for (org id, key ARN), with that org's
@@ -97,14 +81,14 @@ public final class DekCache {
                         .build();
     }
 
-    private final class Loader implements AsyncCacheLoader<DekKey, Loaded> {
+    private final class Loader implements AsyncCacheLoader<DekKey, DekLoad> {
         @Override
-        public CompletableFuture<Loaded> asyncLoad(DekKey key, Executor executor) {
+        public CompletableFuture<DekLoad> asyncLoad(DekKey key, Executor executor) {
             return load(key);
         }
 
         @Override
-        public CompletableFuture<Loaded> asyncReload(DekKey key, Loaded old, Executor executor) {
+        public CompletableFuture<DekLoad> asyncReload(DekKey key, DekLoad old, Executor executor) {
             return load(key).thenApply(loaded -> loaded.dek() != null ? loaded : old);
         }
     }
@@ -121,9 +105,9 @@ public final class DekCache {
             cachedFailureHits.increment();
             return CompletableFuture.failedFuture(failure);
         }
-        CompletableFuture<Loaded> present = deks.getIfPresent(key);
+        CompletableFuture<DekLoad> present = deks.getIfPresent(key);
         if (present != null && present.isDone()) {
-            Loaded loaded = present.join();
+            DekLoad loaded = present.join();
             Dek dek = loaded.dek();
             if (dek != null && dek.remainingEncryptions() > 0) {
                 hits.increment();
@@ -136,15 +120,7 @@ public final class DekCache {
             deks.asMap().remove(key, present);
         }
         misses.increment();
-        CompletableFuture<Loaded> loading = deks.get(key);
-        return loading.thenCompose(
-                loaded -> {
-                    if (loaded.dek() != null) {
-                        return CompletableFuture.completedFuture(loaded.dek());
-                    }
-                    deks.asMap().remove(key, loading);
-                    return CompletableFuture.failedFuture(loaded.failure());
-                });
+        return DekLoad.settle(deks, key, deks.get(key));
     }
 
     /**
@@ -174,7 +150,7 @@ public final class DekCache {
         return deks.synchronous().estimatedSize();
     }
 
-    private CompletableFuture<Loaded> load(DekKey key) {
+    private CompletableFuture<DekLoad> load(DekKey key) {
         CompletableFuture<GeneratedDataKey> call;
         try {
             call = generator.apply(key.orgId(), key.keyArn());
@@ -186,13 +162,10 @@ public final class DekCache {
                     if (error != null) {
                         Throwable cause = KmsErrors.unwrap(error);
                         rememberIfUnusable(key, cause);
-                        return Loaded.failed(
-                                cause instanceof RuntimeException re
-                                        ? re
-                                        : new IllegalStateException(cause));
+                        return DekLoad.failed(cause);
                     }
                     failures.invalidate(key);
-                    return Loaded.of(
+                    return DekLoad.of(
                             Dek.takeOwnershipForEncryption(
                                     generated.plaintext(),
                                     generated.edek(),

@@ -19,12 +19,9 @@ import io.cmekflink.kms.KmsClients;
 import io.cmekflink.kms.KmsDataKeys;
 import io.cmekflink.kms.KmsErrors;
 import io.cmekflink.kms.KmsSettings;
-import io.cmekflink.kms.RetryPolicy;
-import io.cmekflink.link.Geo;
 import io.cmekflink.schema.MalformedRecordException;
 import io.cmekflink.schema.SingleObjectEncoding;
 import io.cmekflink.schema.StrictRecordDecoder;
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -70,26 +67,9 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
 
     public EncryptFunction(JobConfig config) {
         this.schemas = JobSchemas.of(config);
-        String endpoint = config.get(JobOptions.KMS_ENDPOINT);
-        this.kmsSettings =
-                new KmsSettings(
-                        config.get(JobOptions.KMS_REGION),
-                        endpoint.isEmpty() ? null : URI.create(endpoint),
-                        config.get(JobOptions.KMS_MAX_CONCURRENCY),
-                        config.get(JobOptions.KMS_ATTEMPT_TIMEOUT),
-                        new RetryPolicy(
-                                config.get(JobOptions.KMS_RETRY_MAX_ATTEMPTS),
-                                config.get(JobOptions.KMS_RETRY_BASE_DELAY),
-                                config.get(JobOptions.KMS_RETRY_MAX_DELAY),
-                                config.get(JobOptions.KMS_RETRY_BUDGET)));
-        this.dekSettings =
-                new DekCacheSettings(
-                        config.get(JobOptions.DEK_MAX_AGE),
-                        config.get(JobOptions.DEK_REFRESH_AHEAD),
-                        config.get(JobOptions.DEK_MAX_ENCRYPTIONS),
-                        config.get(JobOptions.DEK_MAX_ENTRIES),
-                        config.get(JobOptions.DEK_FAILURE_TTL));
-        this.geoRegions = Geo.parse(config.get(JobOptions.GEO)).regions();
+        this.kmsSettings = KmsConfig.kmsSettings(config);
+        this.dekSettings = KmsConfig.dekSettings(config);
+        this.geoRegions = KmsConfig.geoRegions(config);
         this.maxRecordBytes = config.get(JobOptions.OUTPUT_MAX_RECORD_BYTES);
         this.asyncTimeout = config.get(JobOptions.ASYNC_TIMEOUT);
     }

@@ -5,24 +5,17 @@ import io.cmekflink.config.JobOptions;
 import io.cmekflink.link.Geo;
 import io.cmekflink.link.KeyLinkRules;
 import java.time.Duration;
-import java.util.HashSet;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,11 +75,11 @@ public final class EncryptJob {
     /** Adds the encrypt job to {@code env}, with known catch-up offsets of the key-change topic. */
     public static void build(
             StreamExecutionEnvironment env, JobConfig config, Map<Integer, Long> catchUp) {
-        configureEnvironment(env, config);
+        JobParts.configureEnvironment(env, config);
 
         DataStream<SourceRecord> records =
                 env.fromSource(
-                                recordsSource(config),
+                                JobParts.recordsSource(config),
                                 WatermarkStrategy.noWatermarks(),
                                 "records: " + config.get(JobOptions.RECORDS_TOPIC))
                         .uid(UID_RECORDS_SOURCE);
@@ -133,7 +126,7 @@ public final class EncryptJob {
         SingleOutputStreamOperator<OutputRecord> split =
                 encrypted.process(new SplitOutputFunction()).name("split output").uid(UID_SPLIT);
 
-        split.sinkTo(sink(config, config.get(JobOptions.OUTPUT_TOPIC), "encrypted"))
+        split.sinkTo(JobParts.sink(config, config.get(JobOptions.OUTPUT_TOPIC), "encrypted"))
                 .name("encrypted: " + config.get(JobOptions.OUTPUT_TOPIC))
                 .uid(UID_ENCRYPTED_SINK);
 
@@ -143,49 +136,16 @@ public final class EncryptJob {
                                 parsed.getSideOutput(DeadLetters.TAG),
                                 routed.getSideOutput(DeadLetters.TAG));
         deadLetters
-                .sinkTo(sink(config, config.get(JobOptions.DEAD_LETTERS_TOPIC), "dead-letters"))
+                .sinkTo(
+                        JobParts.sink(
+                                config, config.get(JobOptions.DEAD_LETTERS_TOPIC), "dead-letters"))
                 .name("dead letters: " + config.get(JobOptions.DEAD_LETTERS_TOPIC))
                 .uid(UID_DEAD_LETTER_SINK);
     }
 
-    private static void configureEnvironment(StreamExecutionEnvironment env, JobConfig config) {
-        int parallelism = config.get(JobOptions.PARALLELISM);
-        if (parallelism > 0) {
-            env.setParallelism(parallelism);
-        }
-        long interval = config.get(JobOptions.CHECKPOINT_INTERVAL).toMillis();
-        if (interval > 0) {
-            env.enableCheckpointing(interval, CheckpointingMode.EXACTLY_ONCE);
-            // Unaligned checkpoints would persist in-flight buffers, with plaintext fields.
-            env.getCheckpointConfig().enableUnalignedCheckpoints(false);
-        }
-    }
-
-    private static KafkaSource<SourceRecord> recordsSource(JobConfig config) {
-        String groupId = config.get(JobOptions.RECORDS_GROUP_ID);
-        if (groupId.isEmpty()) {
-            groupId = config.get(JobOptions.JOB_NAME);
-        }
-        OffsetsInitializer start =
-                switch (config.get(JobOptions.RECORDS_STARTING_OFFSETS)) {
-                    case "earliest" -> OffsetsInitializer.earliest();
-                    case "latest" -> OffsetsInitializer.latest();
-                    default -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
-                };
-        return KafkaSource.<SourceRecord>builder()
-                .setProperties(consumerProperties(config))
-                .setTopics(config.get(JobOptions.RECORDS_TOPIC))
-                .setGroupId(groupId)
-                .setStartingOffsets(start)
-                .setDeserializer(
-                        new SourceRecordDeserializer(
-                                new HashSet<>(config.get(JobOptions.RECORDS_HEADERS_ALLOWLIST))))
-                .build();
-    }
-
     private static KafkaSource<KeyChangeRecord> keyChangesSource(JobConfig config) {
         return KafkaSource.<KeyChangeRecord>builder()
-                .setProperties(consumerProperties(config))
+                .setProperties(JobParts.consumerProperties(config))
                 .setTopics(config.get(JobOptions.KEY_CHANGES_TOPIC))
                 .setGroupId(config.get(JobOptions.JOB_NAME) + "-key-changes")
                 // A fresh start replays the whole compacted topic; a restore continues from the
@@ -193,36 +153,5 @@ public final class EncryptJob {
                 .setStartingOffsets(OffsetsInitializer.earliest())
                 .setDeserializer(new KeyChangeRecord.Deserializer())
                 .build();
-    }
-
-    private static Properties consumerProperties(JobConfig config) {
-        Properties props = config.kafkaProperties();
-        props.setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        props.remove("transaction.timeout.ms");
-        return props;
-    }
-
-    private static KafkaSink<OutputRecord> sink(JobConfig config, String topic, String role) {
-        boolean exactlyOnce = config.get(JobOptions.DELIVERY_GUARANTEE).equals("exactly-once");
-        Properties props = config.kafkaProperties();
-        if (exactlyOnce && !props.containsKey("transaction.timeout.ms")) {
-            // The sink's default (1 h) exceeds the broker's default maximum of 15 minutes.
-            props.setProperty(
-                    "transaction.timeout.ms", String.valueOf(Duration.ofMinutes(10).toMillis()));
-        }
-        props.setProperty("compression.type", props.getProperty("compression.type", "lz4"));
-        var builder =
-                KafkaSink.<OutputRecord>builder()
-                        .setBootstrapServers(config.bootstrapServers())
-                        .setKafkaProducerConfig(props)
-                        .setRecordSerializer(new OutputRecordSerializer(topic))
-                        .setDeliveryGuarantee(
-                                exactlyOnce
-                                        ? DeliveryGuarantee.EXACTLY_ONCE
-                                        : DeliveryGuarantee.AT_LEAST_ONCE);
-        if (exactlyOnce) {
-            builder.setTransactionalIdPrefix(config.get(JobOptions.JOB_NAME) + "-" + role);
-        }
-        return builder.build();
     }
 }

@@ -11,7 +11,9 @@ import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.kms.model.DataKeySpec;
 import software.amazon.awssdk.services.kms.model.DecryptResponse;
+import software.amazon.awssdk.services.kms.model.EncryptResponse;
 import software.amazon.awssdk.services.kms.model.GenerateDataKeyResponse;
+import software.amazon.awssdk.services.kms.model.ReEncryptResponse;
 
 /**
  * The data-key calls of the job: {@code GenerateDataKey} and {@code Decrypt}, with retries of
@@ -87,6 +89,71 @@ public final class KmsDataKeys {
                     checkKey(operation, keyArn, response.keyId(), attempts);
                     return takePlaintext(response.plaintext());
                 });
+    }
+
+    /**
+     * Moves an EDEK from {@code fromArn} to {@code toArn} without the DEK leaving KMS: one {@code
+     * ReEncrypt} with the same encryption context on both sides. KMS runs {@code ReEncrypt} within
+     * one region, so for keys in two regions this decrypts the EDEK in the old key's region and
+     * encrypts the DEK in the new key's region instead, with the plaintext DEK only in this
+     * process's memory, zeroed when done.
+     *
+     * @return the new EDEK
+     */
+    public CompletableFuture<byte[]> reEncrypt(
+            String fromArn, String toArn, byte[] edek, Map<String, String> encryptionContext) {
+        if (!regionOf(fromArn).equals(regionOf(toArn))) {
+            return decrypt(fromArn, edek, encryptionContext)
+                    .thenCompose(dek -> encrypt(toArn, dek, encryptionContext));
+        }
+        String operation = "ReEncrypt";
+        return withRetries(
+                operation,
+                fromArn,
+                () ->
+                        clients.forRegion(regionOf(fromArn))
+                                .reEncrypt(
+                                        r ->
+                                                r.sourceKeyId(fromArn)
+                                                        .destinationKeyId(toArn)
+                                                        .ciphertextBlob(
+                                                                SdkBytes.fromByteArray(edek))
+                                                        .sourceEncryptionContext(encryptionContext)
+                                                        .destinationEncryptionContext(
+                                                                encryptionContext)),
+                (ReEncryptResponse response, Integer attempts) -> {
+                    checkKey(operation, fromArn, response.sourceKeyId(), attempts);
+                    checkKey(operation, toArn, response.keyId(), attempts);
+                    return response.ciphertextBlob().asByteArray();
+                });
+    }
+
+    /**
+     * Encrypts a plaintext DEK under {@code keyArn} and zeroes the array, for cross-region moves.
+     */
+    private CompletableFuture<byte[]> encrypt(
+            String keyArn, byte[] plaintextDek, Map<String, String> encryptionContext) {
+        String operation = "Encrypt";
+        SdkBytes plaintext = SdkBytes.fromByteArray(plaintextDek);
+        java.util.Arrays.fill(plaintextDek, (byte) 0);
+        CompletableFuture<byte[]> result =
+                withRetries(
+                        operation,
+                        keyArn,
+                        () ->
+                                clients.forRegion(regionOf(keyArn))
+                                        .encrypt(
+                                                r ->
+                                                        r.keyId(keyArn)
+                                                                .plaintext(plaintext)
+                                                                .encryptionContext(
+                                                                        encryptionContext)),
+                        (EncryptResponse response, Integer attempts) -> {
+                            checkKey(operation, keyArn, response.keyId(), attempts);
+                            return response.ciphertextBlob().asByteArray();
+                        });
+        return result.whenComplete(
+                (ignored, error) -> java.util.Arrays.fill(plaintext.asByteArrayUnsafe(), (byte) 0));
     }
 
     private void checkKey(String operation, String requested, String used, int attempts) {

@@ -178,7 +178,9 @@ class EncryptJobIT {
                             + "/"
                             + envelope.recordId().offset();
             GenericRecord original = decrypter.decrypt(r.value());
-            assertThat(original).as(id).isEqualTo(sent.get(id));
+            assertThat(original.equals(sent.get(id)))
+                    .as(id + " decrypts to what was sent")
+                    .isTrue();
             String org = original.get("org_id").toString();
             assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(org);
             assertThat(envelope.keyArn()).isEqualTo(org.equals("org-late") ? keyLate : keyLinked);

@@ -43,7 +43,7 @@ class KmsDataKeysTest {
                                 5,
                                 Duration.ofMillis(10),
                                 Duration.ofMillis(40),
-                                Duration.ofSeconds(2)));
+                                Duration.ofSeconds(30)));
         dataKeys =
                 new KmsDataKeys(
                         clients,

@@ -2,6 +2,7 @@ package io.cmekflink.testing;
 
 import io.cmekflink.config.JobConfig;
 import io.cmekflink.job.EncryptJob;
+import io.cmekflink.job.Jobs;
 import io.cmekflink.link.KeyChangeEvent;
 import io.cmekflink.local.EmbeddedKafka;
 import java.nio.charset.StandardCharsets;
@@ -48,15 +49,63 @@ public final class JobHarness {
         return "dead-letters-" + suffix;
     }
 
-    /** A job definition over this test's topics; {@code extra} adds or overrides YAML lines. */
+    /** An encrypt job definition over this test's topics; {@code extra} adds YAML lines. */
     public JobConfig config(String kmsEndpoint, String format, String extra) {
+        return definition(
+                kmsEndpoint,
+                "job.type: encrypt\nkey-changes.topic: " + keyChanges() + "\n" + extra,
+                format,
+                records(),
+                encrypted(),
+                deadLetters());
+    }
+
+    /** The plaintext topic of a decrypt job that reads {@link #encrypted()}. */
+    public String plaintext() {
+        return "plaintext-" + suffix;
+    }
+
+    /** A decrypt job definition from {@code input} to {@link #plaintext()}. */
+    public JobConfig decryptConfig(String kmsEndpoint, String input, String extra)
+            throws Exception {
+        kafka.createTopics(2, List.of(plaintext(), deadLetters() + "-decrypt"));
+        return definition(
+                kmsEndpoint,
+                "job.type: decrypt\n" + extra,
+                "avro",
+                input,
+                plaintext(),
+                deadLetters() + "-decrypt");
+    }
+
+    /** A re-wrap job definition for one org from {@link #encrypted()} to {@code output}. */
+    public JobConfig rewrapConfig(
+            String kmsEndpoint, String org, String fromArn, String toArn, String output)
+            throws Exception {
+        kafka.createTopics(2, List.of(output, deadLetters() + "-rewrap"));
+        return definition(
+                kmsEndpoint,
+                "job.type: rewrap\nrewrap: {org: %s, from-key-arn: \"%s\", to-key-arn: \"%s\"}\n"
+                        .formatted(org, fromArn, toArn),
+                "avro",
+                encrypted(),
+                output,
+                deadLetters() + "-rewrap");
+    }
+
+    private JobConfig definition(
+            String kmsEndpoint,
+            String extra,
+            String format,
+            String input,
+            String output,
+            String deadLetterTopic) {
         String yaml =
                 """
-                job.name: it-%s
+                job.name: it-%s-%s
                 job.parallelism: 2
                 geo: EU
                 records: {topic: %s, format: %s, schema: schemas/kong-log-entry.avsc}
-                key-changes.topic: %s
                 output.topic: %s
                 dead-letters.topic: %s
                 checkpoint.interval: 500ms
@@ -66,11 +115,11 @@ public final class JobHarness {
                 """
                         .formatted(
                                 suffix,
-                                records(),
+                                output,
+                                input,
                                 format,
-                                keyChanges(),
-                                encrypted(),
-                                deadLetters(),
+                                output,
+                                deadLetterTopic,
                                 kmsEndpoint,
                                 kafka.bootstrapServers(),
                                 extra);
@@ -82,7 +131,7 @@ public final class JobHarness {
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(
                         EncryptJob.flinkConfiguration(config));
-        EncryptJob.build(env, config);
+        Jobs.build(env, config);
         return env.executeAsync("it");
     }
 

@@ -1,0 +1,60 @@
+package io.cmekflink.crypto;
+
+import io.cmekflink.schema.ByteArrayEncoder;
+import io.cmekflink.schema.CanonicalDatumWriter;
+import io.cmekflink.schema.EnvelopeSchema;
+import io.cmekflink.schema.SingleObjectEncoding;
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+
+/**
+ * Replaces the key ARN and EDEK in the envelope of an encrypted record, for re-wrapping: the
+ * ciphertext, nonce and tag stay as they are, because the DEK stays the same and the associated
+ * data covers neither the key ARN nor the EDEK.
+ *
+ * <p>Thread safety: all methods may be called from any thread.
+ */
+public final class EnvelopeRewriter {
+
+    private final Map<Schema, CanonicalDatumWriter<GenericRecord>> writers =
+            new ConcurrentHashMap<>();
+    private final ThreadLocal<ByteArrayEncoder> buffers =
+            ThreadLocal.withInitial(() -> new ByteArrayEncoder(4096));
+
+    /**
+     * Returns the record in single-object encoding with its envelope naming {@code newKeyArn} and
+     * {@code newEdek}. Does not change {@code derived}.
+     *
+     * @param layoutFingerprint the single-object fingerprint the record was read with
+     */
+    public byte[] rewrite(
+            GenericRecord derived, long layoutFingerprint, String newKeyArn, byte[] newEdek)
+            throws InvalidCiphertextException {
+        Envelope moved = RecordOpener.envelopeOf(derived).withKey(newKeyArn, newEdek);
+        Schema schema = derived.getSchema();
+        GenericData.Record copy = new GenericData.Record((GenericData.Record) derived, false);
+        copy.put(schema.getField(EnvelopeSchema.FIELD_NAME).pos(), moved.toRecord());
+        return encode(copy, layoutFingerprint);
+    }
+
+    /**
+     * Encodes a derived record in single-object encoding, map entries sorted by key, as the sealer
+     * writes it.
+     */
+    public byte[] encode(GenericRecord derived, long layoutFingerprint) {
+        ByteArrayEncoder out = buffers.get();
+        out.reset();
+        SingleObjectEncoding.writeHeader(out, layoutFingerprint);
+        try {
+            writers.computeIfAbsent(derived.getSchema(), CanonicalDatumWriter::new)
+                    .write(derived, out);
+        } catch (IOException e) {
+            throw new IllegalStateException("encoding into memory failed", e);
+        }
+        return out.toByteArray();
+    }
+}

@@ -1,0 +1,144 @@
+package io.cmekflink.dek;
+
+import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.cmekflink.kms.KmsCallException;
+import io.cmekflink.kms.KmsErrors;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The unwrapped DEKs of the decrypt side, keyed by EDEK: records that share a DEK share one {@code
+ * Decrypt} call.
+ *
+ * <p>An entry expires a fixed time after it was unwrapped, however often it is used, so that a
+ * revoked key stops decrypting within that time. Concurrent misses for one EDEK share one call. A
+ * refusal that makes the key unusable (disabled, pending deletion, deleted, denied) is remembered
+ * per EDEK for {@code failureTtl}, so that a revoked key costs one call per EDEK and interval
+ * instead of one per record.
+ *
+ * <p>Plaintext DEKs live only here, in {@link Dek} objects. Thread safety: safe for concurrent use.
+ */
+public final class EdekCache {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EdekCache.class);
+
+    /** Calls KMS {@code Decrypt}; the caller takes ownership of the returned plaintext. */
+    @FunctionalInterface
+    public interface Unwrapper {
+        CompletableFuture<byte[]> decrypt(
+                String keyArn, byte[] edek, Map<String, String> encryptionContext);
+    }
+
+    private record EdekKey(String keyArn, byte[] edek, Map<String, String> context) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof EdekKey other
+                    && keyArn.equals(other.keyArn)
+                    && Arrays.equals(edek, other.edek)
+                    && context.equals(other.context);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * (31 * keyArn.hashCode() + Arrays.hashCode(edek)) + context.hashCode();
+        }
+    }
+
+    private final Unwrapper unwrapper;
+    private final Duration failureTtl;
+    private final AsyncLoadingCache<EdekKey, DekLoad> deks;
+    private final Cache<EdekKey, KmsCallException> failures;
+    private final LongAdder hits = new LongAdder();
+    private final LongAdder misses = new LongAdder();
+
+    public EdekCache(
+            Duration maxAge,
+            long maxEntries,
+            Duration failureTtl,
+            Unwrapper unwrapper,
+            Ticker ticker,
+            Executor executor) {
+        this.unwrapper = unwrapper;
+        this.failureTtl = failureTtl;
+        this.deks =
+                Caffeine.newBuilder()
+                        .ticker(ticker)
+                        .executor(executor)
+                        .maximumSize(maxEntries)
+                        .expireAfterWrite(maxAge)
+                        .buildAsync((key, ignored) -> load(key));
+        this.failures =
+                Caffeine.newBuilder()
+                        .ticker(ticker)
+                        .executor(executor)
+                        .maximumSize(maxEntries)
+                        .expireAfterWrite(failureTtl)
+                        .build();
+    }
+
+    /**
+     * Returns the DEK that {@code edek} unwraps to under {@code keyArn} with the encryption context
+     * stored with the data. The future is already complete on a hit; it fails with {@link
+     * KmsCallException} when KMS refused.
+     */
+    public CompletableFuture<Dek> dekFor(
+            String keyArn, byte[] edek, Map<String, String> encryptionContext) {
+        EdekKey key = new EdekKey(keyArn, edek.clone(), Map.copyOf(encryptionContext));
+        KmsCallException failure = failures.getIfPresent(key);
+        if (failure != null) {
+            return CompletableFuture.failedFuture(failure);
+        }
+        CompletableFuture<DekLoad> present = deks.getIfPresent(key);
+        if (present != null && present.isDone() && present.join().dek() != null) {
+            hits.increment();
+            return CompletableFuture.completedFuture(present.join().dek());
+        }
+        misses.increment();
+        return DekLoad.settle(deks, key, deks.get(key));
+    }
+
+    public long hits() {
+        return hits.sum();
+    }
+
+    public long misses() {
+        return misses.sum();
+    }
+
+    private CompletableFuture<DekLoad> load(EdekKey key) {
+        CompletableFuture<byte[]> call;
+        try {
+            call = unwrapper.decrypt(key.keyArn(), key.edek(), key.context());
+        } catch (RuntimeException e) {
+            call = CompletableFuture.failedFuture(e);
+        }
+        return call.handle(
+                (plaintext, error) -> {
+                    if (error == null) {
+                        return DekLoad.of(
+                                Dek.takeOwnershipForDecryption(
+                                        plaintext, key.edek(), key.keyArn()));
+                    }
+                    Throwable cause = KmsErrors.unwrap(error);
+                    if (cause instanceof KmsCallException e && e.kind().keyUnusable()) {
+                        failures.put(key, e);
+                        LOG.warn(
+                                "key {} refused to unwrap a data key ({}); records under it become"
+                                        + " dead letters without a KMS call for {} ms",
+                                key.keyArn(),
+                                e.kind(),
+                                failureTtl.toMillis());
+                    }
+                    return DekLoad.failed(cause);
+                });
+    }
+}

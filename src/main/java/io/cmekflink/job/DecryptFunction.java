@@ -1,0 +1,269 @@
+package io.cmekflink.job;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import io.cmekflink.config.JobConfig;
+import io.cmekflink.config.JobOptions;
+import io.cmekflink.crypto.Envelope;
+import io.cmekflink.crypto.InvalidCiphertextException;
+import io.cmekflink.crypto.RecordId;
+import io.cmekflink.crypto.RecordOpenException;
+import io.cmekflink.crypto.RecordOpener;
+import io.cmekflink.crypto.TamperedRecordException;
+import io.cmekflink.crypto.UnknownSchemaException;
+import io.cmekflink.deadletter.DeadLetter;
+import io.cmekflink.deadletter.ErrorCode;
+import io.cmekflink.deadletter.PayloadKind;
+import io.cmekflink.deadletter.Stage;
+import io.cmekflink.dek.Dek;
+import io.cmekflink.dek.DekCacheSettings;
+import io.cmekflink.dek.EdekCache;
+import io.cmekflink.kms.KmsCallException;
+import io.cmekflink.kms.KmsClients;
+import io.cmekflink.kms.KmsDataKeys;
+import io.cmekflink.kms.KmsErrors;
+import io.cmekflink.kms.KmsSettings;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HashSet;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ForkJoinPool;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Decrypts encrypted records for the one allowed to read them: decodes the record, unwraps its EDEK
+ * with KMS {@code Decrypt} under the encryption context stored in its envelope, opens the marked
+ * fields and writes the record in its writer schema.
+ *
+ * <p>Every input ends in exactly one output. A record that cannot be decrypted becomes a dead
+ * letter of stage DECRYPT whose payload is the encrypted record as read, so nothing decrypted ever
+ * reaches a dead letter and no record is ever half-decrypted: the tag covers all marked fields of a
+ * record, and a record is written only after it verified.
+ */
+public final class DecryptFunction extends RichAsyncFunction<SourceRecord, OutputRecord> {
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(DecryptFunction.class);
+
+    /** The value format of decrypted records in Avro single-object encoding. */
+    public static final String PLAINTEXT_FORMAT = "avro-single-object";
+
+    private final DerivedSchemas schemas;
+    private final KmsSettings kmsSettings;
+    private final DekCacheSettings dekSettings;
+    private final List<String> geoRegions;
+    private final boolean singleObjectOutput;
+    private final boolean metricsPerOrg;
+
+    private transient KmsClients clients;
+    private transient EdekCache deks;
+    private transient RecordOpener opener;
+    private transient DecryptMetrics metrics;
+    private transient RateLimitedLog deadLetterLog;
+    private transient ThreadLocal<PlaintextWriter> writers;
+
+    public DecryptFunction(JobConfig config) {
+        this.schemas = DerivedSchemas.of(config);
+        this.kmsSettings = KmsConfig.kmsSettings(config);
+        this.dekSettings = KmsConfig.dekSettings(config);
+        this.geoRegions = KmsConfig.geoRegions(config);
+        this.singleObjectOutput =
+                config.get(JobOptions.DECRYPT_OUTPUT_FORMAT).equals(PLAINTEXT_FORMAT);
+        this.metricsPerOrg = config.get(JobOptions.METRICS_PER_ORG);
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        metrics = new DecryptMetrics(getRuntimeContext().getMetricGroup(), metricsPerOrg);
+        clients = new KmsClients(kmsSettings);
+        KmsDataKeys dataKeys = new KmsDataKeys(clients, new HashSet<>(geoRegions), metrics);
+        deks =
+                new EdekCache(
+                        dekSettings.maxAge(),
+                        dekSettings.maxEntries(),
+                        dekSettings.failureTtl(),
+                        dataKeys::decrypt,
+                        Ticker.systemTicker(),
+                        ForkJoinPool.commonPool());
+        opener = RecordOpener.create(schemas.registry());
+        deadLetterLog = new RateLimitedLog(LOG, 10_000);
+        writers = ThreadLocal.withInitial(() -> new PlaintextWriter(singleObjectOutput));
+    }
+
+    @Override
+    public void close() {
+        if (clients != null) {
+            clients.close();
+        }
+    }
+
+    @Override
+    public void asyncInvoke(SourceRecord record, ResultFuture<OutputRecord> result) {
+        GenericRecord derived;
+        Envelope envelope;
+        try {
+            derived = opener.decode(record.value);
+            envelope = RecordOpener.envelopeOf(derived);
+        } catch (UnknownSchemaException e) {
+            result.complete(List.of(deadLetter(record, null, ErrorCode.UNKNOWN_SCHEMA, e, null)));
+            return;
+        } catch (RecordOpenException | RuntimeException e) {
+            result.complete(List.of(deadLetter(record, null, ErrorCode.MALFORMED_RECORD, e, null)));
+            return;
+        }
+        CompletableFuture<Dek> dek =
+                deks.dekFor(envelope.keyArn(), envelope.edek(), envelope.encryptionContext());
+        if (dek.isDone()) {
+            complete(record, derived, envelope, dek, result);
+        } else {
+            dek.whenComplete((ignored, error) -> complete(record, derived, envelope, dek, result));
+        }
+    }
+
+    private void complete(
+            SourceRecord record,
+            GenericRecord derived,
+            Envelope envelope,
+            CompletableFuture<Dek> dekFuture,
+            ResultFuture<OutputRecord> result) {
+        try {
+            Dek dek;
+            try {
+                dek = dekFuture.join();
+            } catch (RuntimeException e) {
+                Throwable cause = KmsErrors.unwrap(e);
+                ErrorCode code =
+                        cause instanceof KmsCallException k
+                                ? ErrorCode.fromKms(k.kind())
+                                : ErrorCode.INTERNAL_ERROR;
+                result.complete(List.of(deadLetter(record, envelope, code, cause, cause)));
+                return;
+            }
+            GenericRecord plaintext;
+            try {
+                plaintext = opener.open(derived, dek);
+            } catch (TamperedRecordException e) {
+                result.complete(List.of(deadLetter(record, envelope, ErrorCode.TAMPERED, e, null)));
+                return;
+            } catch (UnknownSchemaException e) {
+                result.complete(
+                        List.of(deadLetter(record, envelope, ErrorCode.UNKNOWN_SCHEMA, e, null)));
+                return;
+            } catch (InvalidCiphertextException e) {
+                result.complete(
+                        List.of(deadLetter(record, envelope, ErrorCode.MALFORMED_RECORD, e, null)));
+                return;
+            }
+            result.complete(List.of(plaintextOutput(record, plaintext)));
+        } catch (RuntimeException | RecordOpenException e) {
+            LOG.error(
+                    "unexpected failure decrypting the record at {}-{}@{}: {}",
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    e.getClass().getName());
+            result.complete(
+                    List.of(deadLetter(record, envelope, ErrorCode.INTERNAL_ERROR, e, null)));
+        }
+    }
+
+    @Override
+    public void timeout(SourceRecord record, ResultFuture<OutputRecord> result) {
+        result.complete(
+                List.of(
+                        deadLetter(
+                                record,
+                                null,
+                                ErrorCode.KMS_UNAVAILABLE,
+                                new IllegalStateException("no data key within async.timeout"),
+                                null)));
+    }
+
+    private OutputRecord plaintextOutput(SourceRecord record, GenericRecord plaintext) {
+        OutputRecord out = new OutputRecord();
+        out.key = record.key;
+        out.value = writers.get().write(plaintext);
+        out.headerKeys = record.headerKeys;
+        out.headerValues = record.headerValues;
+        out.timestamp = record.timestamp;
+        metrics.decrypted();
+        return out;
+    }
+
+    private OutputRecord deadLetter(
+            SourceRecord record,
+            Envelope envelope,
+            ErrorCode code,
+            Throwable error,
+            Throwable kmsError) {
+        String orgId = envelope == null ? null : envelope.orgId();
+        DeadLetter.Builder builder =
+                DeadLetters.of(Stage.DECRYPT, code, record)
+                        .orgId(orgId)
+                        .message(error.getMessage() == null ? code.name() : error.getMessage())
+                        .payload(PayloadKind.ENCRYPTED_RECORD, record.value, null);
+        if (envelope != null) {
+            RecordId id = envelope.recordId();
+            builder.keyArn(envelope.keyArn()).recordId(id.topic(), id.partition(), id.offset());
+        }
+        if (kmsError instanceof KmsCallException k) {
+            builder.awsError(k.awsErrorCode(), k.requestId()).attempts(k.attempts());
+        }
+        DeadLetter letter = builder.build();
+        metrics.deadLetter(code, orgId);
+        deadLetterLog.warn(
+                code.name(),
+                "decryption dead letter {} for org {} at {}-{}@{}: {}",
+                code,
+                orgId,
+                record.topic,
+                record.partition,
+                record.offset,
+                letter.message());
+        return DeadLetters.output(letter, record);
+    }
+
+    /** Encodes decrypted records; one per thread. */
+    private static final class PlaintextWriter {
+        private final boolean singleObject;
+        private final java.util.Map<org.apache.avro.Schema, BinaryMessageEncoder<GenericRecord>>
+                encoders = new java.util.IdentityHashMap<>();
+        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(1024);
+        private BinaryEncoder encoder;
+
+        PlaintextWriter(boolean singleObject) {
+            this.singleObject = singleObject;
+        }
+
+        byte[] write(GenericRecord record) {
+            try {
+                if (singleObject) {
+                    return encoders.computeIfAbsent(
+                                    record.getSchema(),
+                                    schema -> new BinaryMessageEncoder<>(GenericData.get(), schema))
+                            .encode(record)
+                            .array();
+                }
+                buffer.reset();
+                encoder = EncoderFactory.get().binaryEncoder(buffer, encoder);
+                new GenericDatumWriter<GenericRecord>(record.getSchema(), GenericData.get())
+                        .write(record, encoder);
+                encoder.flush();
+                return buffer.toByteArray();
+            } catch (IOException e) {
+                throw new UncheckedIOException("encoding a decrypted record failed", e);
+            }
+        }
+    }
+}

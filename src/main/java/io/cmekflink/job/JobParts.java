@@ -1,0 +1,87 @@
+package io.cmekflink.job;
+
+import io.cmekflink.config.JobConfig;
+import io.cmekflink.config.JobOptions;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Properties;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/** The Kafka sources and sinks and the environment settings that every job type shares. */
+final class JobParts {
+
+    private JobParts() {}
+
+    static void configureEnvironment(StreamExecutionEnvironment env, JobConfig config) {
+        int parallelism = config.get(JobOptions.PARALLELISM);
+        if (parallelism > 0) {
+            env.setParallelism(parallelism);
+        }
+        long interval = config.get(JobOptions.CHECKPOINT_INTERVAL).toMillis();
+        if (interval > 0) {
+            env.enableCheckpointing(interval, CheckpointingMode.EXACTLY_ONCE);
+            // Unaligned checkpoints would persist in-flight buffers, with plaintext fields.
+            env.getCheckpointConfig().enableUnalignedCheckpoints(false);
+        }
+    }
+
+    static KafkaSource<SourceRecord> recordsSource(JobConfig config) {
+        String groupId = config.get(JobOptions.RECORDS_GROUP_ID);
+        if (groupId.isEmpty()) {
+            groupId = config.get(JobOptions.JOB_NAME);
+        }
+        OffsetsInitializer start =
+                switch (config.get(JobOptions.RECORDS_STARTING_OFFSETS)) {
+                    case "earliest" -> OffsetsInitializer.earliest();
+                    case "latest" -> OffsetsInitializer.latest();
+                    default -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+                };
+        return KafkaSource.<SourceRecord>builder()
+                .setProperties(consumerProperties(config))
+                .setTopics(config.get(JobOptions.RECORDS_TOPIC))
+                .setGroupId(groupId)
+                .setStartingOffsets(start)
+                .setDeserializer(
+                        new SourceRecordDeserializer(
+                                new HashSet<>(config.get(JobOptions.RECORDS_HEADERS_ALLOWLIST))))
+                .build();
+    }
+
+    static Properties consumerProperties(JobConfig config) {
+        Properties props = config.kafkaProperties();
+        props.setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.remove("transaction.timeout.ms");
+        return props;
+    }
+
+    static KafkaSink<OutputRecord> sink(JobConfig config, String topic, String role) {
+        boolean exactlyOnce = config.get(JobOptions.DELIVERY_GUARANTEE).equals("exactly-once");
+        Properties props = config.kafkaProperties();
+        if (exactlyOnce && !props.containsKey("transaction.timeout.ms")) {
+            // The sink's default (1 h) exceeds the broker's default maximum of 15 minutes.
+            props.setProperty(
+                    "transaction.timeout.ms", String.valueOf(Duration.ofMinutes(10).toMillis()));
+        }
+        props.setProperty("compression.type", props.getProperty("compression.type", "lz4"));
+        var builder =
+                KafkaSink.<OutputRecord>builder()
+                        .setBootstrapServers(config.bootstrapServers())
+                        .setKafkaProducerConfig(props)
+                        .setRecordSerializer(new OutputRecordSerializer(topic))
+                        .setDeliveryGuarantee(
+                                exactlyOnce
+                                        ? DeliveryGuarantee.EXACTLY_ONCE
+                                        : DeliveryGuarantee.AT_LEAST_ONCE);
+        if (exactlyOnce) {
+            builder.setTransactionalIdPrefix(config.get(JobOptions.JOB_NAME) + "-" + role);
+        }
+        return builder.build();
+    }
+}

@@ -1,0 +1,206 @@
+package io.cmekflink.job;
+
+import io.cmekflink.config.JobConfig;
+import io.cmekflink.config.JobOptions;
+import io.cmekflink.crypto.Envelope;
+import io.cmekflink.crypto.EnvelopeRewriter;
+import io.cmekflink.crypto.RecordId;
+import io.cmekflink.crypto.RecordOpener;
+import io.cmekflink.crypto.UnknownSchemaException;
+import io.cmekflink.deadletter.DeadLetter;
+import io.cmekflink.deadletter.ErrorCode;
+import io.cmekflink.deadletter.PayloadKind;
+import io.cmekflink.deadletter.Stage;
+import io.cmekflink.kms.KmsCallException;
+import io.cmekflink.kms.KmsClients;
+import io.cmekflink.kms.KmsDataKeys;
+import io.cmekflink.kms.KmsErrors;
+import io.cmekflink.kms.KmsSettings;
+import io.cmekflink.schema.SingleObjectEncoding;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.ThreadSafeSimpleCounter;
+import org.apache.flink.streaming.api.functions.async.ResultFuture;
+import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Moves an org's encrypted records from an old key ARN to a new one: one KMS {@code ReEncrypt} per
+ * distinct EDEK, shared by every record under it, and a new envelope on each record. Field values
+ * are never decrypted, and the DEK stays the same, so this is re-wrapping, not re-encryption.
+ *
+ * <p>Records of other orgs, or under other key ARNs, are skipped. A record whose EDEK KMS refuses
+ * to move (the old key already disabled or deleted) becomes a dead letter of stage REWRAP with the
+ * encrypted record as payload.
+ *
+ * <p>The EDEKs moved are kept for the life of the job, one entry per distinct EDEK of the org: a
+ * bounded job over one org's records holds few.
+ */
+public final class RewrapFunction extends RichAsyncFunction<SourceRecord, OutputRecord> {
+
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(RewrapFunction.class);
+
+    private final DerivedSchemas schemas;
+    private final KmsSettings kmsSettings;
+    private final List<String> geoRegions;
+    private final String orgId;
+    private final String fromArn;
+    private final String toArn;
+
+    private transient KmsClients clients;
+    private transient KmsDataKeys dataKeys;
+    private transient RecordOpener opener;
+    private transient EnvelopeRewriter rewriter;
+    private transient ConcurrentHashMap<ByteBuffer, CompletableFuture<byte[]>> moved;
+    private transient Counter rewrapped;
+    private transient Counter skipped;
+
+    public RewrapFunction(JobConfig config) {
+        this.schemas = DerivedSchemas.of(config);
+        this.kmsSettings = KmsConfig.kmsSettings(config);
+        this.geoRegions = KmsConfig.geoRegions(config);
+        this.orgId = config.get(JobOptions.REWRAP_ORG);
+        this.fromArn = config.get(JobOptions.REWRAP_FROM_KEY_ARN);
+        this.toArn = config.get(JobOptions.REWRAP_TO_KEY_ARN);
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        clients = new KmsClients(kmsSettings);
+        var metrics = getRuntimeContext().getMetricGroup();
+        var kmsCalls = new ConcurrentHashMap<String, Counter>();
+        dataKeys =
+                new KmsDataKeys(
+                        clients,
+                        new HashSet<>(geoRegions),
+                        (operation, outcome, nanos) ->
+                                kmsCalls.computeIfAbsent(
+                                                operation + "." + outcome,
+                                                k ->
+                                                        metrics.addGroup("kmsCalls")
+                                                                .addGroup(operation)
+                                                                .counter(
+                                                                        outcome,
+                                                                        new ThreadSafeSimpleCounter()))
+                                        .inc());
+        opener = RecordOpener.create(schemas.registry());
+        rewriter = new EnvelopeRewriter();
+        moved = new ConcurrentHashMap<>();
+        rewrapped = metrics.counter("recordsRewrapped", new ThreadSafeSimpleCounter());
+        skipped = metrics.counter("recordsSkipped", new ThreadSafeSimpleCounter());
+        LOG.info("re-wrap of org {} from {} to {} opened", orgId, fromArn, toArn);
+    }
+
+    @Override
+    public void close() {
+        if (clients != null) {
+            clients.close();
+        }
+    }
+
+    @Override
+    public void asyncInvoke(SourceRecord record, ResultFuture<OutputRecord> result) {
+        GenericRecord derived;
+        Envelope envelope;
+        try {
+            derived = opener.decode(record.value);
+            envelope = RecordOpener.envelopeOf(derived);
+        } catch (UnknownSchemaException e) {
+            result.complete(List.of(deadLetter(record, null, ErrorCode.UNKNOWN_SCHEMA, e)));
+            return;
+        } catch (Exception e) {
+            result.complete(List.of(deadLetter(record, null, ErrorCode.MALFORMED_RECORD, e)));
+            return;
+        }
+        if (!orgId.equals(envelope.orgId()) || !fromArn.equals(envelope.keyArn())) {
+            skipped.inc();
+            result.complete(List.of());
+            return;
+        }
+        CompletableFuture<byte[]> newEdek =
+                moved.computeIfAbsent(
+                        ByteBuffer.wrap(envelope.edek()),
+                        edek ->
+                                dataKeys.reEncrypt(
+                                        fromArn,
+                                        toArn,
+                                        envelope.edek(),
+                                        envelope.encryptionContext()));
+        newEdek.whenComplete(
+                (edek, error) -> {
+                    try {
+                        if (error != null) {
+                            Throwable cause = KmsErrors.unwrap(error);
+                            ErrorCode code =
+                                    cause instanceof KmsCallException k
+                                            ? ErrorCode.fromKms(k.kind())
+                                            : ErrorCode.INTERNAL_ERROR;
+                            result.complete(List.of(deadLetter(record, envelope, code, cause)));
+                            return;
+                        }
+                        long layout = SingleObjectEncoding.fingerprint(record.value);
+                        byte[] value = rewriter.rewrite(derived, layout, toArn, edek);
+                        rewrapped.inc();
+                        result.complete(List.of(output(record, envelope.recordId(), value)));
+                    } catch (Exception e) {
+                        result.complete(
+                                List.of(deadLetter(record, envelope, ErrorCode.INTERNAL_ERROR, e)));
+                    }
+                });
+    }
+
+    private static OutputRecord output(SourceRecord record, RecordId id, byte[] value) {
+        OutputRecord out = new OutputRecord();
+        out.key = id.toString().getBytes(StandardCharsets.UTF_8);
+        out.value = value;
+        out.format = SingleObjectEncoding.FORMAT;
+        out.headerKeys = record.headerKeys;
+        out.headerValues = record.headerValues;
+        out.timestamp = record.timestamp;
+        return out;
+    }
+
+    @Override
+    public void timeout(SourceRecord record, ResultFuture<OutputRecord> result) {
+        result.complete(
+                List.of(
+                        deadLetter(
+                                record,
+                                null,
+                                ErrorCode.KMS_UNAVAILABLE,
+                                new IllegalStateException("ReEncrypt timed out"))));
+    }
+
+    private OutputRecord deadLetter(
+            SourceRecord record, Envelope envelope, ErrorCode code, Throwable error) {
+        DeadLetter.Builder builder =
+                DeadLetters.of(Stage.REWRAP, code, record)
+                        .orgId(envelope == null ? null : envelope.orgId())
+                        .message(error.getMessage() == null ? code.name() : error.getMessage())
+                        .payload(PayloadKind.ENCRYPTED_RECORD, record.value, null);
+        if (envelope != null) {
+            RecordId id = envelope.recordId();
+            builder.keyArn(envelope.keyArn()).recordId(id.topic(), id.partition(), id.offset());
+        }
+        if (error instanceof KmsCallException k) {
+            builder.awsError(k.awsErrorCode(), k.requestId()).attempts(k.attempts());
+        }
+        LOG.warn(
+                "re-wrap dead letter {} at {}-{}@{}: {}",
+                code,
+                record.topic,
+                record.partition,
+                record.offset,
+                error.getMessage());
+        return DeadLetters.output(builder.build(), record);
+    }
+}
