@@ -163,6 +163,22 @@ public final class JobOptions {
             Option.string("dead-letters.topic", null, "Topic of the dead letters.")
                     .requiredOption();
 
+    public static final Option<String> DEAD_LETTERS_PLATFORM_KEY_ARN =
+            Option.string(
+                    "dead-letters.platform-key-arn",
+                    "",
+                    "Key ARN of the platform's own KMS key that seals the input of dead letters"
+                            + " that may be replayed (KMS_THROTTLED, KMS_UNAVAILABLE,"
+                            + " NO_KEY_LINKED); empty drops every payload.");
+
+    public static final Option<Duration> DEAD_LETTERS_SEALED_RETENTION =
+            Option.duration(
+                    "dead-letters.sealed-retention",
+                    Duration.ofDays(7),
+                    "How long a sealed dead-letter payload may be kept: its retain_until, after"
+                            + " which replay rejects it. Set the dead-letter topic's retention.ms"
+                            + " no longer.");
+
     public static final Option<List<String>> ENCRYPTION_BINDING_FIELDS =
             Option.list(
                     "encryption.binding-fields",
@@ -380,6 +396,8 @@ public final class JobOptions {
                     OUTPUT_TOPIC,
                     OUTPUT_MAX_RECORD_BYTES,
                     DEAD_LETTERS_TOPIC,
+                    DEAD_LETTERS_PLATFORM_KEY_ARN,
+                    DEAD_LETTERS_SEALED_RETENTION,
                     ENCRYPTION_BINDING_FIELDS,
                     ENCRYPTION_MARKING_TAGS,
                     ENCRYPTION_DERIVED_SCHEMA_DIR,

@@ -31,4 +31,27 @@ public record RecordId(String topic, int partition, long offset) {
     public String toString() {
         return topic + "/" + partition + "/" + offset;
     }
+
+    /**
+     * Parses the form {@link #toString()} writes, {@code topic/partition/offset}.
+     *
+     * @throws IllegalArgumentException naming the text when it has another form
+     */
+    public static RecordId parse(String text) {
+        int second = text.lastIndexOf('/');
+        int first = second <= 0 ? -1 : text.lastIndexOf('/', second - 1);
+        if (first <= 0) {
+            throw new IllegalArgumentException(
+                    "invalid record id '" + text + "': expected topic/partition/offset");
+        }
+        try {
+            return new RecordId(
+                    text.substring(0, first),
+                    Integer.parseInt(text.substring(first + 1, second)),
+                    Long.parseLong(text.substring(second + 1)));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "invalid record id '" + text + "': expected topic/partition/offset");
+        }
+    }
 }

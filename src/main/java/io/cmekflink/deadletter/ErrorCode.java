@@ -56,6 +56,16 @@ public enum ErrorCode {
     }
 
     /**
+     * True when a dead letter of this code may keep the input sealed under the platform dead-letter
+     * key, for a replay once the cause is fixed: KMS throttling and unavailability, and records
+     * whose org has no key link yet. All other codes drop the payload: for a revoked key because
+     * the org chose to make its data unreadable.
+     */
+    public boolean sealable() {
+        return this == KMS_THROTTLED || this == KMS_UNAVAILABLE || this == NO_KEY_LINKED;
+    }
+
+    /**
      * True when the org's key was revoked: the org chose to make its data unreadable, so a dead
      * letter never keeps the marked fields, not even sealed.
      */

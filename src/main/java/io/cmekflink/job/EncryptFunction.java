@@ -7,8 +7,10 @@ import io.cmekflink.config.JobOptions;
 import io.cmekflink.crypto.EncryptionContext;
 import io.cmekflink.crypto.RecordId;
 import io.cmekflink.crypto.RecordSealer;
+import io.cmekflink.crypto.SealedPayload;
 import io.cmekflink.deadletter.DeadLetter;
 import io.cmekflink.deadletter.ErrorCode;
+import io.cmekflink.deadletter.PayloadKind;
 import io.cmekflink.deadletter.Stage;
 import io.cmekflink.dek.Dek;
 import io.cmekflink.dek.DekCache;
@@ -51,15 +53,21 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(EncryptFunction.class);
 
+    /** The org under which the cache keeps DEKs of the platform dead-letter key. */
+    private static final String PLATFORM = "(platform dead letters)";
+
     private final JobSchemas schemas;
     private final KmsSettings kmsSettings;
     private final DekCacheSettings dekSettings;
     private final List<String> geoRegions;
     private final int maxRecordBytes;
     private final Duration asyncTimeout;
+    private final String platformKeyArn;
+    private final Duration sealedRetention;
 
     private transient KmsClients clients;
     private transient DekCache deks;
+    private transient DekCache platformDeks;
     private transient List<RecordSealer> sealers;
     private transient List<StrictRecordDecoder> decoders;
     private transient EncryptMetrics metrics;
@@ -72,6 +80,8 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         this.geoRegions = KmsConfig.geoRegions(config);
         this.maxRecordBytes = config.get(JobOptions.OUTPUT_MAX_RECORD_BYTES);
         this.asyncTimeout = config.get(JobOptions.ASYNC_TIMEOUT);
+        this.platformKeyArn = config.get(JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN);
+        this.sealedRetention = config.get(JobOptions.DEAD_LETTERS_SEALED_RETENTION);
     }
 
     @Override
@@ -86,6 +96,15 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                         Ticker.systemTicker(),
                         ForkJoinPool.commonPool());
         metrics.registerCache(deks);
+        if (!platformKeyArn.isEmpty()) {
+            platformDeks =
+                    new DekCache(
+                            dekSettings,
+                            (org, arn) ->
+                                    dataKeys.generateDataKey(arn, SealedPayload.ENCRYPTION_CONTEXT),
+                            Ticker.systemTicker(),
+                            ForkJoinPool.commonPool());
+        }
         sealers = new ArrayList<>();
         decoders = new ArrayList<>();
         for (int i = 0; i < schemas.size(); i++) {
@@ -117,6 +136,15 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                     result.complete(List.of());
                 }
                 case Routed.PASS_THROUGH -> result.complete(List.of(passThrough(routed.record)));
+                case Routed.SEAL_DEAD_LETTER ->
+                        finish(
+                                result,
+                                routed.record,
+                                Stage.valueOf(routed.stage),
+                                ErrorCode.valueOf(routed.errorCode),
+                                routed.message,
+                                null,
+                                null);
                 default -> encrypt(routed, result, true);
             }
         } catch (RuntimeException e) {
@@ -143,7 +171,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
             try {
                 dek = dekFuture.join();
             } catch (RuntimeException e) {
-                result.complete(List.of(kmsFailure(routed, KmsErrors.unwrap(e))));
+                kmsFailure(routed, KmsErrors.unwrap(e), result);
                 return;
             }
             OutputRecord out;
@@ -170,7 +198,8 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         } catch (MalformedRecordException e) {
             return deadLetter(record, ErrorCode.MALFORMED_RECORD, e.getMessage(), null, null);
         }
-        RecordId id = new RecordId(record.topic, record.partition, record.offset);
+        RecordId id =
+                new RecordId(record.recordIdTopic, record.recordIdPartition, record.recordIdOffset);
         byte[] value = sealers.get(record.schemaIndex).sealToBytes(input, record.orgId, id, dek);
         if (value.length > maxRecordBytes) {
             return deadLetter(
@@ -205,17 +234,71 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         return out;
     }
 
-    private OutputRecord kmsFailure(Routed routed, Throwable error) {
+    private void kmsFailure(Routed routed, Throwable error, ResultFuture<OutputRecord> result) {
         if (!(error instanceof KmsCallException e)) {
-            return internalError(routed, error);
+            result.complete(List.of(internalError(routed, error)));
+            return;
         }
-        ErrorCode code = ErrorCode.fromKms(e.kind());
-        return deadLetter(
+        finish(
+                result,
                 routed.record,
-                code,
+                Stage.ENCRYPT,
+                ErrorCode.fromKms(e.kind()),
                 e.getMessage(),
                 routed.keyArn,
                 DeadLetterKms.of(e.awsErrorCode(), e.requestId(), e.attempts()));
+    }
+
+    /**
+     * Completes with a dead letter. Where a platform dead-letter key is configured and the code
+     * allows it, the input is sealed under that key first, so that it can be replayed; if sealing
+     * fails, the payload is dropped and the message says so.
+     */
+    private void finish(
+            ResultFuture<OutputRecord> result,
+            ParsedRecord record,
+            Stage stage,
+            ErrorCode code,
+            String message,
+            String keyArn,
+            DeadLetterKms kms) {
+        if (platformDeks == null || !code.sealable()) {
+            result.complete(List.of(deadLetter(record, stage, code, message, keyArn, kms, null)));
+            return;
+        }
+        platformDeks
+                .dekFor(PLATFORM, platformKeyArn)
+                .whenComplete(
+                        (dek, error) -> {
+                            byte[] sealed = null;
+                            String note = message;
+                            try {
+                                if (error == null) {
+                                    sealed = sealInput(record, dek);
+                                } else {
+                                    note = message + "; " + sealingFailed(error);
+                                }
+                            } catch (RuntimeException | DekExhaustedException e) {
+                                note = message + "; " + sealingFailed(e);
+                            }
+                            result.complete(
+                                    List.of(
+                                            deadLetter(
+                                                    record, stage, code, note, keyArn, kms,
+                                                    sealed)));
+                        });
+    }
+
+    private static byte[] sealInput(ParsedRecord record, Dek dek) throws DekExhaustedException {
+        byte[] value = record.original != null ? record.original : record.avro;
+        return SealedPayload.seal(
+                dek, value, record.orgId, record.topic, record.partition, record.offset);
+    }
+
+    private static String sealingFailed(Throwable error) {
+        return "sealing the input under the platform dead-letter key failed ("
+                + KmsErrors.describe(error)
+                + "), so the payload was dropped";
     }
 
     private OutputRecord internalError(Routed routed, Throwable error) {
@@ -262,10 +345,27 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
 
     private OutputRecord deadLetter(
             ParsedRecord record, ErrorCode code, String message, String keyArn, DeadLetterKms kms) {
+        return deadLetter(record, Stage.ENCRYPT, code, message, keyArn, kms, null);
+    }
+
+    private OutputRecord deadLetter(
+            ParsedRecord record,
+            Stage stage,
+            ErrorCode code,
+            String message,
+            String keyArn,
+            DeadLetterKms kms,
+            byte[] sealedInput) {
         DeadLetter.Builder builder =
-                DeadLetters.of(Stage.ENCRYPT, code, record).message(message).keyArn(keyArn);
+                DeadLetters.of(stage, code, record).message(message).keyArn(keyArn);
         if (kms != null) {
             builder.awsError(kms.awsErrorCode(), kms.requestId()).attempts(kms.attempts());
+        }
+        if (sealedInput != null) {
+            builder.payload(
+                    PayloadKind.SEALED,
+                    sealedInput,
+                    System.currentTimeMillis() + sealedRetention.toMillis());
         }
         DeadLetter letter = builder.build();
         metrics.deadLetter(code);

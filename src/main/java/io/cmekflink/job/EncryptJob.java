@@ -109,7 +109,9 @@ public final class EncryptJob {
                                         catchUp,
                                         config.get(JobOptions.LINK_WAIT),
                                         config.get(JobOptions.LINK_MAX_PENDING_PER_ORG),
-                                        config.get(JobOptions.KEY_CHANGES_CATCH_UP_TIMEOUT)))
+                                        config.get(JobOptions.KEY_CHANGES_CATCH_UP_TIMEOUT),
+                                        !config.get(JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN)
+                                                .isEmpty()))
                         .name("resolve key")
                         .uid(UID_RESOLVE);
 

@@ -1,6 +1,8 @@
 package io.cmekflink.job;
 
 import io.cmekflink.config.JobConfig;
+import io.cmekflink.config.JobOptions;
+import io.cmekflink.crypto.RecordId;
 import io.cmekflink.crypto.RecordOpener;
 import io.cmekflink.deadletter.DeadLetter;
 import io.cmekflink.deadletter.ErrorCode;
@@ -49,6 +51,7 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
     private static final Logger LOG = LoggerFactory.getLogger(ParseFunction.class);
 
     private final JobSchemas schemas;
+    private final boolean keepOriginal;
 
     private transient ValueDecoder decoder;
     private transient OrgIdExtractor orgIds;
@@ -63,11 +66,18 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
     private transient Counter alreadyEncrypted;
 
     public ParseFunction(JobConfig config) {
-        this(JobSchemas.of(config));
+        this(
+                JobSchemas.of(config),
+                !config.get(JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN).isEmpty());
     }
 
-    public ParseFunction(JobSchemas schemas) {
+    /**
+     * @param keepOriginal whether dead letters may seal the input, so that JSON and
+     *     Confluent-framed values must be kept as read
+     */
+    public ParseFunction(JobSchemas schemas, boolean keepOriginal) {
         this.schemas = schemas;
+        this.keepOriginal = keepOriginal;
     }
 
     @Override
@@ -132,6 +142,18 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
         Integer index = schemaIndex.get(decoded.getSchema());
         parsed.schemaIndex = index == null ? 0 : index;
         parsed.avro = avroBinary(record.value, decoded, parsed.schemaIndex);
+        if (keepOriginal && parsed.avro != record.value) {
+            parsed.original = record.value;
+        }
+        if (record.recordId != null && !restoreRecordId(parsed, record.recordId)) {
+            deadLetter(
+                    record,
+                    ErrorCode.MALFORMED_RECORD,
+                    orgId,
+                    "invalid cmek-record-id header: expected topic/partition/offset",
+                    ctx);
+            return;
+        }
         out.collect(parsed);
     }
 
@@ -173,8 +195,23 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
         out.collect(parsed);
     }
 
+    private static boolean restoreRecordId(ParsedRecord parsed, String header) {
+        try {
+            RecordId id = RecordId.parse(header);
+            parsed.recordIdTopic = id.topic();
+            parsed.recordIdPartition = id.partition();
+            parsed.recordIdOffset = id.offset();
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     private static ParsedRecord parsed(SourceRecord record, String orgId) {
         ParsedRecord parsed = new ParsedRecord();
+        parsed.recordIdTopic = record.topic;
+        parsed.recordIdPartition = record.partition;
+        parsed.recordIdOffset = record.offset;
         parsed.orgId = orgId;
         parsed.topic = record.topic;
         parsed.partition = record.partition;

@@ -30,6 +30,21 @@ public class ParsedRecord {
     /** True when the input was already encrypted: it passes through unchanged. */
     public boolean alreadyEncrypted;
 
+    /**
+     * The input value as read, kept only when dead letters may seal it and it differs from {@link
+     * #avro} (JSON and Confluent-framed input), so that a replay feeds back the same bytes.
+     */
+    public byte[] original;
+
+    /**
+     * The record id: the source position at first encryption. It equals the source position unless
+     * a replayed record carries its original id in the {@code cmek-record-id} header.
+     */
+    public String recordIdTopic;
+
+    public int recordIdPartition;
+    public long recordIdOffset;
+
     /** When the record entered the job, in epoch milliseconds, for the link wait. */
     public long arrivedAt;
 

@@ -77,6 +77,7 @@ public final class ResolveKeyFunction
     private final long linkWaitMillis;
     private final int maxPendingPerOrg;
     private final long catchUpTimeoutMillis;
+    private final boolean sealDeadLetters;
 
     private transient ListState<ParsedRecord> pending;
     private transient ValueState<Long> firstPendingAt;
@@ -91,14 +92,18 @@ public final class ResolveKeyFunction
     /**
      * @param catchUpTargets per partition of the key-change topic, the offset of its last record
      *     when the job was built; partitions without records are left out
+     * @param sealDeadLetters whether {@code NO_KEY_LINKED} dead letters go to the encrypt step,
+     *     which seals their input under the platform dead-letter key
      */
     public ResolveKeyFunction(
             KeyLinkRules rules,
             Map<Integer, Long> catchUpTargets,
             Duration linkWait,
             int maxPendingPerOrg,
-            Duration catchUpTimeout) {
+            Duration catchUpTimeout,
+            boolean sealDeadLetters) {
         this.rules = rules;
+        this.sealDeadLetters = sealDeadLetters;
         this.catchUpTargets = Map.copyOf(catchUpTargets);
         this.linkWaitMillis = linkWait.toMillis();
         this.maxPendingPerOrg = maxPendingPerOrg;
@@ -134,7 +139,7 @@ public final class ResolveKeyFunction
             return;
         }
         if (waitingOff) {
-            noLink(record, "waiting for a key link is turned off", deadLetterSink(ctx));
+            noLink(record, "waiting for a key link is turned off", out, deadLetterSink(ctx));
             return;
         }
         List<ParsedRecord> waiting = new ArrayList<>();
@@ -145,6 +150,7 @@ public final class ResolveKeyFunction
                     "the org already has "
                             + waiting.size()
                             + " records waiting for a key link, the maximum",
+                    out,
                     deadLetterSink(ctx));
             return;
         }
@@ -186,6 +192,7 @@ public final class ResolveKeyFunction
                     record,
                     "no key link arrived within "
                             + Durations.format(Duration.ofMillis(linkWaitMillis)),
+                    out,
                     deadLetterSink(ctx));
         }
         pending.clear();
@@ -328,10 +335,21 @@ public final class ResolveKeyFunction
         emitDeadLetter(letter, record, deadLetters);
     }
 
-    private void noLink(ParsedRecord record, String reason, Consumer<OutputRecord> deadLetters) {
+    private void noLink(
+            ParsedRecord record,
+            String reason,
+            Collector<Routed> out,
+            Consumer<OutputRecord> deadLetters) {
+        String message = "org " + record.orgId + " has no key link: " + reason;
+        if (sealDeadLetters) {
+            out.collect(
+                    Routed.sealDeadLetter(
+                            record, Stage.RESOLVE.name(), ErrorCode.NO_KEY_LINKED.name(), message));
+            return;
+        }
         DeadLetter letter =
                 DeadLetters.of(Stage.RESOLVE, ErrorCode.NO_KEY_LINKED, record)
-                        .message("org " + record.orgId + " has no key link: " + reason)
+                        .message(message)
                         .build();
         emitDeadLetter(letter, record, deadLetters);
     }

@@ -10,10 +10,19 @@ public class Routed {
     public static final int PASS_THROUGH = 1;
     public static final int CONTROL = 2;
 
+    /** A record that becomes a dead letter whose input the encrypt step seals. */
+    public static final int SEAL_DEAD_LETTER = 3;
+
     public int kind;
     public String orgId;
     public String keyArn;
     public ParsedRecord record;
+
+    /** For {@link #SEAL_DEAD_LETTER}: the error code name, stage name and message. */
+    public String errorCode;
+
+    public String stage;
+    public String message;
 
     public Routed() {}
 
@@ -31,6 +40,17 @@ public class Routed {
         r.kind = PASS_THROUGH;
         r.orgId = record.orgId;
         r.record = record;
+        return r;
+    }
+
+    static Routed sealDeadLetter(ParsedRecord record, String stage, String code, String message) {
+        Routed r = new Routed();
+        r.kind = SEAL_DEAD_LETTER;
+        r.orgId = record.orgId;
+        r.record = record;
+        r.stage = stage;
+        r.errorCode = code;
+        r.message = message;
         return r;
     }
 

@@ -20,6 +20,9 @@ public class SourceRecord {
     /** The value of the {@code cmek-format} header, or {@code null} when absent. */
     public String format;
 
+    /** The value of the {@code cmek-record-id} header of a replayed record, or {@code null}. */
+    public String recordId;
+
     public SourceRecord() {}
 
     @Override

@@ -23,6 +23,11 @@ public final class SourceRecordDeserializer
     /** The Kafka header that names the format of a value written by cmek-flink. */
     public static final String FORMAT_HEADER = "cmek-format";
 
+    /**
+     * The Kafka header with which replay restores a record's id, as {@code topic/partition/offset}.
+     */
+    public static final String RECORD_ID_HEADER = "cmek-record-id";
+
     private final Set<String> headerAllowlist;
 
     public SourceRecordDeserializer(Set<String> headerAllowlist) {
@@ -43,6 +48,8 @@ public final class SourceRecordDeserializer
         for (Header header : record.headers()) {
             if (header.key().equals(FORMAT_HEADER) && header.value() != null) {
                 r.format = new String(header.value(), StandardCharsets.UTF_8);
+            } else if (header.key().equals(RECORD_ID_HEADER) && header.value() != null) {
+                r.recordId = new String(header.value(), StandardCharsets.UTF_8);
             } else if (headerAllowlist.contains(header.key())) {
                 keys.add(header.key());
                 values.add(header.value());

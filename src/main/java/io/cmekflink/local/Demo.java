@@ -6,6 +6,7 @@ import io.cmekflink.crypto.RecordOpener;
 import io.cmekflink.deadletter.DeadLetter;
 import io.cmekflink.job.EncryptJob;
 import io.cmekflink.job.JobSchemas;
+import io.cmekflink.job.Jobs;
 import io.cmekflink.kms.KmsCallException;
 import io.cmekflink.kms.KmsErrorKind;
 import io.cmekflink.link.KeyChangeEvent;
@@ -161,6 +162,16 @@ final class Demo {
         }
         progress("decrypting " + encrypted.size() + " encrypted records with a fresh decrypter");
         verifyDecryption(config, kmsClient, encrypted, summary);
+        summary.readSide =
+                new DemoReadSide(this, sandbox, this::progress)
+                        .run(
+                                encrypted,
+                                List.of(ALPHA, FOXTROT),
+                                DELTA,
+                                keys.get(DELTA),
+                                deltaSecondKey,
+                                kmsClient);
+        summary.expectedRewrapped = recordsPerBatch;
         progress("scanning every byte written for " + sensitiveValues.size() + " sensitive values");
         scan(sandbox, summary);
         summary.kmsCalls = kms.callCounts();
@@ -170,16 +181,36 @@ final class Demo {
     }
 
     private JobConfig config(Sandbox sandbox) {
+        return config(
+                sandbox,
+                "encrypt",
+                Sandbox.RECORDS_TOPIC,
+                Sandbox.ENCRYPTED_TOPIC,
+                Sandbox.DEAD_LETTERS_TOPIC,
+                """
+                key-changes.topic: %s
+                link.wait: %ds
+                """
+                        .formatted(Sandbox.KEY_CHANGES_TOPIC, LINK_WAIT.toSeconds()));
+    }
+
+    /** A job definition of the demo, over the sandbox's broker and KMS emulator. */
+    JobConfig config(
+            Sandbox sandbox,
+            String type,
+            String input,
+            String output,
+            String deadLetterTopic,
+            String extra) {
         String yaml =
                 """
-                job.name: cmek-flink-demo
+                job.name: cmek-flink-demo-%s
+                job.type: %s
                 job.parallelism: %d
                 geo: EU
-                records: {topic: %s, format: json, schema: schemas/kong-log-entry.avsc}
-                key-changes.topic: %s
+                records: {topic: %s, format: %s, schema: schemas/kong-log-entry.avsc}
                 output.topic: %s
                 dead-letters.topic: %s
-                link.wait: %ds
                 dek: {max-age: %ds, refresh-ahead: 1s, failure-ttl: 2s}
                 checkpoint.interval: 1s
                 kms: {region: %s, endpoint: "%s"}
@@ -189,27 +220,31 @@ final class Demo {
                   rest.address: 127.0.0.1
                   rest.bind-port: "0"
                   taskmanager.numberOfTaskSlots: %d
+                %s
                 """
                         .formatted(
+                                output,
+                                type,
                                 parallelism,
-                                Sandbox.RECORDS_TOPIC,
-                                Sandbox.KEY_CHANGES_TOPIC,
-                                Sandbox.ENCRYPTED_TOPIC,
-                                Sandbox.DEAD_LETTERS_TOPIC,
-                                LINK_WAIT.toSeconds(),
+                                input,
+                                type.equals("encrypt") ? "json" : "avro",
+                                output,
+                                deadLetterTopic,
                                 DEK_MAX_AGE.toSeconds(),
                                 Sandbox.REGION,
                                 sandbox.kms().endpoint(),
                                 sandbox.bootstrapServers(),
-                                parallelism);
-        return JobConfig.parse(yaml, "demo.yaml", name -> null);
+                                parallelism,
+                                extra);
+        return JobConfig.parse(yaml, "demo-" + output + ".yaml", name -> null);
     }
 
-    private static JobClient startJob(JobConfig config) throws Exception {
+    /** Builds a job of any type and submits it to its own local mini cluster. */
+    static JobClient startJob(JobConfig config) throws Exception {
         Configuration flink = EncryptJob.flinkConfiguration(config);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
-        EncryptJob.build(env, config);
-        return env.executeAsync("cmek-flink demo");
+        Jobs.build(env, config);
+        return env.executeAsync(config.get(io.cmekflink.config.JobOptions.JOB_NAME));
     }
 
     private void link(
@@ -365,7 +400,14 @@ final class Demo {
         props.put("bootstrap.servers", sandbox.bootstrapServers());
         TopicBytes.read(
                 props,
-                List.of(Sandbox.ENCRYPTED_TOPIC, Sandbox.DEAD_LETTERS_TOPIC),
+                List.of(
+                        Sandbox.ENCRYPTED_TOPIC,
+                        Sandbox.DEAD_LETTERS_TOPIC,
+                        DemoReadSide.DECRYPT_DEAD_LETTERS,
+                        DemoReadSide.TAMPERED_TOPIC,
+                        DemoReadSide.TAMPERED_DEAD_LETTERS,
+                        DemoReadSide.REWRAPPED_TOPIC,
+                        DemoReadSide.REWRAP_DEAD_LETTERS),
                 IsolationLevel.READ_UNCOMMITTED,
                 TIMEOUT,
                 scan);
@@ -381,7 +423,7 @@ final class Demo {
         return topic + "-" + partition + "@" + offset;
     }
 
-    private void progress(String message) {
+    void progress(String message) {
         long seconds = (System.nanoTime() - started) / 1_000_000_000;
         System.err.printf("[demo %3ds] %s%n", seconds, message);
     }

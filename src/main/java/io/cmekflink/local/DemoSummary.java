@@ -21,17 +21,39 @@ final class DemoSummary {
     long bytesScanned;
     Map<String, Long> kmsCalls = new TreeMap<>();
     long elapsedMs;
+    DemoReadSide.Result readSide;
+    long expectedRewrapped;
 
     long deadLetterTotal() {
         return deadLetters.values().stream().mapToLong(Long::longValue).sum();
     }
 
     boolean passed() {
-        return recordsIn == encrypted + deadLetterTotal()
-                && decryptedOk + revokedUnreadable == encrypted
-                && decryptMismatches == 0
-                && plaintextFound == 0
-                && scannerSelfTestPassed;
+        boolean encryptSide =
+                recordsIn == encrypted + deadLetterTotal()
+                        && decryptedOk + revokedUnreadable == encrypted
+                        && decryptMismatches == 0
+                        && plaintextFound == 0
+                        && scannerSelfTestPassed;
+        return encryptSide && (readSide == null || readSidePassed());
+    }
+
+    /**
+     * On the encrypted topic, the decrypt job decrypts every record except those under the disabled
+     * key, which fail with KEY_DISABLED, and nothing else fails; every tampered copy is detected;
+     * every re-wrapped record decrypts after the old key is disabled.
+     */
+    private boolean readSidePassed() {
+        long disabled = readSide.decryptDeadLetters.getOrDefault("KEY_DISABLED", 0L);
+        long otherFailures =
+                readSide.decryptDeadLetters.values().stream().mapToLong(Long::longValue).sum()
+                        - disabled;
+        return readSide.decryptOk + disabled == encrypted
+                && otherFailures == 0
+                && readSide.tamperedSent > 0
+                && readSide.tamperedDetected == readSide.tamperedSent
+                && readSide.rewrapped == expectedRewrapped
+                && readSide.rewrappedReadable == readSide.rewrapped;
     }
 
     String toJson() {
@@ -49,6 +71,17 @@ final class DemoSummary {
         root.put("scanner_planted_leaks_found", scannerPlanted);
         root.put("sensitive_values_scanned", sensitiveValuesScanned);
         root.put("bytes_scanned", bytesScanned);
+        if (readSide != null) {
+            ObjectNode decrypt = root.putObject("decrypt");
+            decrypt.put("ok", readSide.decryptOk);
+            ObjectNode decryptLetters = decrypt.putObject("dead_letters");
+            readSide.decryptDeadLetters.forEach(decryptLetters::put);
+            ObjectNode tampered = root.putObject("tampered");
+            tampered.put("sent", readSide.tamperedSent);
+            tampered.put("detected", readSide.tamperedDetected);
+            root.put("rewrapped", readSide.rewrapped);
+            root.put("rewrapped_readable_after_old_key_disabled", readSide.rewrappedReadable);
+        }
         ObjectNode calls = root.putObject("kms_calls");
         kmsCalls.forEach(calls::put);
         root.put("elapsed_ms", elapsedMs);
