@@ -110,7 +110,7 @@ class StrictRecordDecoderTest {
         assertThatThrownBy(() -> DECODER.decode(bytes))
                 .isInstanceOf(MalformedRecordException.class)
                 .cause()
-                .hasMessage("string at byte 2 declares 1000000000 bytes but only 0 remain");
+                .hasMessage("string at byte 2 declares 1000000000 bytes but only 0 bytes remain");
     }
 
     @Test
@@ -133,7 +133,7 @@ class StrictRecordDecoderTest {
                         () -> new StrictRecordDecoder(schema).decode(new byte[] {0x02, 0x41, 0x02}))
                 .isInstanceOf(MalformedRecordException.class)
                 .cause()
-                .hasMessage("invalid boolean byte 2 at byte 2, expected 0 or 1");
+                .hasMessage("boolean at byte 2 is neither 0 nor 1");
     }
 
     @Test
