@@ -46,6 +46,16 @@ public final class StrictRecordDecoder {
     public GenericRecord decode(byte[] bytes, int offset, int length)
             throws MalformedRecordException {
         BoundedBinaryDecoder decoder = DECODERS.get().reset(bytes, offset, length);
+        try {
+            return readOneRecord(decoder, length);
+        } finally {
+            // The thread-local decoder outlives the call, so it must not keep the payload.
+            decoder.clear();
+        }
+    }
+
+    private GenericRecord readOneRecord(BoundedBinaryDecoder decoder, int length)
+            throws MalformedRecordException {
         GenericRecord record;
         try {
             record = reader.read(null, decoder);
