@@ -1,6 +1,5 @@
 package io.cmekflink.schema;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -33,11 +32,9 @@ import org.apache.avro.util.Utf8;
  * Varints with redundant continuation bytes, such as {@code 0x80 0x00} for 0, are accepted, as
  * {@code BinaryDecoder} accepts them.
  *
- * <p>Input errors are {@link EOFException} where the input ends before a value does, and {@link
- * IOException} otherwise. Their messages name byte positions counted from the start of the range,
- * declared lengths and counts, never decoded values, so callers may pass them on. A negative {@code
- * readFixed} or {@code skipFixed} length and a target range outside the array are caller errors and
- * throw {@link IllegalArgumentException} or {@link IndexOutOfBoundsException}.
+ * <p>Every input error is an {@link InvalidEncodingException}. A negative {@code readFixed} or
+ * {@code skipFixed} length and a target range outside the array are caller errors and throw {@link
+ * IllegalArgumentException} or {@link IndexOutOfBoundsException}.
  *
  * <p>{@link #position()} and {@link #remaining()} report how much of the range was consumed, so a
  * caller can reject trailing bytes.
@@ -45,6 +42,26 @@ import org.apache.avro.util.Utf8;
  * <p>Thread safety: none; use one instance per thread and {@link #reset} it for each input.
  */
 public final class BoundedBinaryDecoder extends Decoder {
+
+    /**
+     * Input that ends early or is not valid Avro binary. The message names byte positions counted
+     * from the start of the range, declared lengths and counts, never decoded values, so callers
+     * may pass it on.
+     *
+     * <p>It has no stack trace, because the failure is about the input and malformed records can
+     * arrive in bulk.
+     */
+    public static final class InvalidEncodingException extends IOException {
+
+        private InvalidEncodingException(String message) {
+            super(message);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+    }
 
     private static final byte[] EMPTY = new byte[0];
 
@@ -93,7 +110,8 @@ public final class BoundedBinaryDecoder extends Decoder {
         require(1, "boolean");
         int value = buffer[position];
         if (value != 0 && value != 1) {
-            throw new IOException("boolean at byte " + position() + " is neither 0 nor 1");
+            throw new InvalidEncodingException(
+                    "boolean at byte " + position() + " is neither 0 nor 1");
         }
         position++;
         return value == 1;
@@ -107,7 +125,8 @@ public final class BoundedBinaryDecoder extends Decoder {
         for (int shift = 0; ; shift += 7) {
             int b = nextVarintByte("int", at);
             if (shift == 28 && b > 0x0F) {
-                throw new IOException("int varint at byte " + at + " overflows 32 bits");
+                throw new InvalidEncodingException(
+                        "int varint at byte " + at + " overflows 32 bits");
             }
             raw |= (b & 0x7F) << shift;
             if ((b & 0x80) == 0) {
@@ -124,7 +143,8 @@ public final class BoundedBinaryDecoder extends Decoder {
         for (int shift = 0; ; shift += 7) {
             int b = nextVarintByte("long", at);
             if (shift == 63 && b > 0x01) {
-                throw new IOException("long varint at byte " + at + " overflows 64 bits");
+                throw new InvalidEncodingException(
+                        "long varint at byte " + at + " overflows 64 bits");
             }
             raw |= (long) (b & 0x7F) << shift;
             if ((b & 0x80) == 0) {
@@ -268,7 +288,8 @@ public final class BoundedBinaryDecoder extends Decoder {
         int at = position();
         int index = readInt();
         if (index < 0) {
-            throw new IOException("negative " + what + " index " + index + " at byte " + at);
+            throw new InvalidEncodingException(
+                    "negative " + what + " index " + index + " at byte " + at);
         }
         return index;
     }
@@ -277,10 +298,11 @@ public final class BoundedBinaryDecoder extends Decoder {
         int at = position();
         long length = readLong();
         if (length < 0) {
-            throw new IOException("negative " + what + " length " + length + " at byte " + at);
+            throw new InvalidEncodingException(
+                    "negative " + what + " length " + length + " at byte " + at);
         }
         if (length > remaining()) {
-            throw new EOFException(
+            throw new InvalidEncodingException(
                     what
                             + " at byte "
                             + at
@@ -301,7 +323,7 @@ public final class BoundedBinaryDecoder extends Decoder {
         long count = readLong();
         if (count < 0) {
             if (count == Long.MIN_VALUE) {
-                throw new IOException(
+                throw new InvalidEncodingException(
                         what + " block count " + count + " at byte " + at + " is out of range");
             }
             count = -count;
@@ -326,9 +348,9 @@ public final class BoundedBinaryDecoder extends Decoder {
         }
     }
 
-    private long checkItemCount(String what, int at, long count) throws EOFException {
+    private long checkItemCount(String what, int at, long count) throws InvalidEncodingException {
         if (count > remaining()) {
-            throw new EOFException(
+            throw new InvalidEncodingException(
                     what
                             + " block at byte "
                             + at
@@ -343,11 +365,11 @@ public final class BoundedBinaryDecoder extends Decoder {
     private int readBlockSize(String what, int at) throws IOException {
         long size = readLong();
         if (size < 0) {
-            throw new IOException(
+            throw new InvalidEncodingException(
                     what + " block at byte " + at + " declares a negative size of " + size);
         }
         if (size > remaining()) {
-            throw new EOFException(
+            throw new InvalidEncodingException(
                     what
                             + " block at byte "
                             + at
@@ -359,9 +381,9 @@ public final class BoundedBinaryDecoder extends Decoder {
         return (int) size;
     }
 
-    private int nextVarintByte(String type, int at) throws EOFException {
+    private int nextVarintByte(String type, int at) throws InvalidEncodingException {
         if (position == limit) {
-            throw new EOFException(
+            throw new InvalidEncodingException(
                     "truncated input: "
                             + type
                             + " varint at byte "
@@ -372,9 +394,9 @@ public final class BoundedBinaryDecoder extends Decoder {
         return buffer[position++] & 0xFF;
     }
 
-    private void require(int length, String what) throws EOFException {
+    private void require(int length, String what) throws InvalidEncodingException {
         if (length > limit - position) {
-            throw new EOFException(
+            throw new InvalidEncodingException(
                     "truncated input: "
                             + what
                             + " at byte "

@@ -61,13 +61,7 @@ public final class StrictRecordDecoder {
             record = reader.read(null, decoder);
         } catch (IOException | RuntimeException e) {
             throw malformed(
-                    "failed after "
-                            + decoder.position()
-                            + " of "
-                            + length
-                            + " bytes ("
-                            + e.getClass().getSimpleName()
-                            + ")",
+                    "failed after " + decoder.position() + " of " + length + " bytes" + reason(e),
                     decoder.position(),
                     length,
                     e);
@@ -92,6 +86,17 @@ public final class StrictRecordDecoder {
                     null);
         }
         return record;
+    }
+
+    /**
+     * Describes a read failure. Only the decoder's own messages are quoted, because they name byte
+     * positions and counts, never values. Any other exception contributes only its type.
+     */
+    private static String reason(Exception e) {
+        if (e instanceof BoundedBinaryDecoder.InvalidEncodingException) {
+            return ": " + e.getMessage();
+        }
+        return " (" + e.getClass().getSimpleName() + ")";
     }
 
     private MalformedRecordException malformed(

@@ -3,7 +3,7 @@ package io.cmekflink.schema;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.EOFException;
+import io.cmekflink.schema.BoundedBinaryDecoder.InvalidEncodingException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -87,14 +87,14 @@ class BoundedBinaryDecoderTest {
         BoundedBinaryDecoder decoder = new BoundedBinaryDecoder().reset(bytes, 3, 2);
 
         assertThatThrownBy(decoder::readString)
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage("string at byte 0 declares 3 bytes but only 1 byte remains");
     }
 
     @Test
     void resetAfterFailureStartsOver() throws Exception {
         BoundedBinaryDecoder decoder = decoder(0x80);
-        assertThatThrownBy(decoder::readLong).isInstanceOf(EOFException.class);
+        assertThatThrownBy(decoder::readLong).isExactlyInstanceOf(InvalidEncodingException.class);
         byte[] next = bytes(0x04);
 
         decoder.reset(next, 0, 1);
@@ -113,7 +113,7 @@ class BoundedBinaryDecoderTest {
         assertThat(decoder.remaining()).isZero();
         assertThat(decoder.isEnd()).isTrue();
         assertThatThrownBy(decoder::readInt)
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage(
                         "truncated input: int varint at byte 0 is incomplete because the input"
                                 + " ends at byte 0");
@@ -139,7 +139,7 @@ class BoundedBinaryDecoderTest {
                                 decoder.readBoolean();
                             })
                     .as("byte 0x%02X", value)
-                    .isExactlyInstanceOf(IOException.class)
+                    .isExactlyInstanceOf(InvalidEncodingException.class)
                     .hasMessage("boolean at byte 1 is neither 0 nor 1");
             assertThat(decoder.position()).as("byte 0x%02X", value).isEqualTo(1);
         }
@@ -148,7 +148,7 @@ class BoundedBinaryDecoderTest {
     @Test
     void booleanRejectsEmptyInput() {
         assertThatThrownBy(() -> decoder().readBoolean())
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage(
                         "truncated input: boolean at byte 0 needs 1 byte but only 0 bytes remain");
     }
@@ -199,7 +199,7 @@ class BoundedBinaryDecoderTest {
                                 decoder.readInt();
                             })
                     .as("fifth byte 0x%02X", fifth)
-                    .isExactlyInstanceOf(IOException.class)
+                    .isExactlyInstanceOf(InvalidEncodingException.class)
                     .hasMessage("int varint at byte 1 overflows 32 bits");
         }
     }
@@ -214,7 +214,7 @@ class BoundedBinaryDecoderTest {
 
             assertThatThrownBy(decoder::readLong)
                     .as("tenth byte 0x%02X", tenth)
-                    .isExactlyInstanceOf(IOException.class)
+                    .isExactlyInstanceOf(InvalidEncodingException.class)
                     .hasMessage("long varint at byte 0 overflows 64 bits");
         }
     }
@@ -222,12 +222,12 @@ class BoundedBinaryDecoderTest {
     @Test
     void varintRejectsTruncation() {
         assertThatThrownBy(() -> decoder(0x80, 0x80).readLong())
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage(
                         "truncated input: long varint at byte 0 is incomplete because the input"
                                 + " ends at byte 2");
         assertThatThrownBy(() -> decoder().readInt())
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage(
                         "truncated input: int varint at byte 0 is incomplete because the input"
                                 + " ends at byte 0");
@@ -249,11 +249,11 @@ class BoundedBinaryDecoderTest {
     @Test
     void floatAndDoubleRejectTruncation() {
         assertThatThrownBy(() -> decoder(1, 2, 3).readFloat())
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage(
                         "truncated input: float at byte 0 needs 4 bytes but only 3 bytes remain");
         assertThatThrownBy(() -> decoder(1, 2, 3, 4, 5, 6, 7).readDouble())
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage(
                         "truncated input: double at byte 0 needs 8 bytes but only 7 bytes remain");
     }
@@ -285,17 +285,17 @@ class BoundedBinaryDecoderTest {
         BoundedBinaryDecoder decoder = decoder(ONE_GIB);
 
         assertThatThrownBy(() -> decoder.readString(null))
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage("string at byte 0 declares 1073741824 bytes but only 0 bytes remain");
     }
 
     @Test
     void stringRejectsNegativeLength() {
         assertThatThrownBy(() -> decoder(0x01).readString())
-                .isExactlyInstanceOf(IOException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage("negative string length -1 at byte 0");
         assertThatThrownBy(() -> decoder(0x03).skipString())
-                .isExactlyInstanceOf(IOException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage("negative string length -2 at byte 0");
     }
 
@@ -314,7 +314,7 @@ class BoundedBinaryDecoderTest {
         BoundedBinaryDecoder decoder = decoder(0x08, 'a', 'b', 'c');
 
         assertThatThrownBy(decoder::skipString)
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage("string at byte 0 declares 4 bytes but only 3 bytes remain");
         assertThat(decoder.position()).isEqualTo(1);
     }
@@ -357,18 +357,18 @@ class BoundedBinaryDecoderTest {
     @Test
     void bytesRejectLengthBeyondInput() {
         assertThatThrownBy(() -> decoder(concat(ONE_GIB, 0x00)).readBytes(null))
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage(
                         "bytes value at byte 0 declares 1073741824 bytes but only 1 byte remains");
         assertThatThrownBy(() -> decoder(0x06, 0x01).skipBytes())
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage("bytes value at byte 0 declares 3 bytes but only 1 byte remains");
     }
 
     @Test
     void bytesRejectNegativeLength() {
         assertThatThrownBy(() -> decoder(0x05).readBytes(null))
-                .isExactlyInstanceOf(IOException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage("negative bytes value length -3 at byte 0");
     }
 
@@ -409,11 +409,11 @@ class BoundedBinaryDecoderTest {
         BoundedBinaryDecoder decoder = decoder(0x01, 0x02);
 
         assertThatThrownBy(() -> decoder.readFixed(new byte[16], 0, 16))
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage(
                         "truncated input: fixed at byte 0 needs 16 bytes but only 2 bytes remain");
         assertThatThrownBy(() -> decoder.skipFixed(3))
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage(
                         "truncated input: fixed at byte 0 needs 3 bytes but only 2 bytes remain");
         assertThat(decoder.position()).isZero();
@@ -460,7 +460,7 @@ class BoundedBinaryDecoderTest {
     @Test
     void enumAndUnionIndexesRejectNegative() {
         assertThatThrownBy(() -> decoder(0x01).readIndex())
-                .isExactlyInstanceOf(IOException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage("negative union branch index -1 at byte 0");
         BoundedBinaryDecoder decoder = decoder(0x00, 0x01);
 
@@ -469,7 +469,7 @@ class BoundedBinaryDecoderTest {
                             decoder.readEnum();
                             decoder.readEnum();
                         })
-                .isExactlyInstanceOf(IOException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage("negative enum symbol index -1 at byte 1");
     }
 
@@ -501,7 +501,7 @@ class BoundedBinaryDecoderTest {
     @Test
     void arrayRejectsHugeCountWithoutAllocating() {
         assertThatThrownBy(() -> decoder(concat(ONE_GIB, 0x02)).readArrayStart())
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage(
                         "array block at byte 0 declares 1073741824 items but only 1 byte remains");
     }
@@ -513,7 +513,7 @@ class BoundedBinaryDecoderTest {
         assertThat(decoder.readArrayStart()).isEqualTo(1);
         assertThat(decoder.readInt()).isEqualTo(1);
         assertThatThrownBy(decoder::arrayNext)
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage("array block at byte 2 declares 3 items but only 1 byte remains");
     }
 
@@ -521,7 +521,7 @@ class BoundedBinaryDecoderTest {
     void arrayLimitsZeroByteItems() throws Exception {
         // Two nulls take no bytes, so only the end marker remains after the count of 2.
         assertThatThrownBy(() -> decoder(0x04, 0x00).readArrayStart())
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage("array block at byte 0 declares 2 items but only 1 byte remains");
         BoundedBinaryDecoder oneNull = decoder(0x02, 0x00);
 
@@ -533,14 +533,14 @@ class BoundedBinaryDecoderTest {
     @Test
     void arrayRejectsNegativeBlockSize() {
         assertThatThrownBy(() -> decoder(0x03, 0x03, 0x02).readArrayStart())
-                .isExactlyInstanceOf(IOException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage("array block at byte 0 declares a negative size of -2");
     }
 
     @Test
     void arrayRejectsBlockSizeBeyondInput() {
         assertThatThrownBy(() -> decoder(0x03, 0x08, 0x02).readArrayStart())
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage(
                         "array block at byte 0 declares a size of 4 bytes but only 1 byte remains");
     }
@@ -548,7 +548,7 @@ class BoundedBinaryDecoderTest {
     @Test
     void arrayRejectsLongMinCount() {
         assertThatThrownBy(() -> decoder(concat(LONG_MIN, 0x00)).readArrayStart())
-                .isExactlyInstanceOf(IOException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage("array block count -9223372036854775808 at byte 0 is out of range");
     }
 
@@ -560,10 +560,10 @@ class BoundedBinaryDecoderTest {
         assertThat(decoder.readString()).isEqualTo("k");
         assertThat(decoder.readInt()).isEqualTo(2);
         assertThatThrownBy(decoder::mapNext)
-                .isExactlyInstanceOf(IOException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage("map block at byte 4 declares a negative size of -1");
         assertThatThrownBy(() -> decoder(ONE_GIB).readMapStart())
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage(
                         "map block at byte 0 declares 1073741824 items but only 0 bytes remain");
     }
@@ -584,10 +584,10 @@ class BoundedBinaryDecoderTest {
     @Test
     void skipArrayRejectsBadBlockSize() {
         assertThatThrownBy(() -> decoder(0x03, 0x03).skipArray())
-                .isExactlyInstanceOf(IOException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage("array block at byte 0 declares a negative size of -2");
         assertThatThrownBy(() -> decoder(0x03, 0x04, 0x02, 0x04, 0x03, 0x08, 0x00).skipArray())
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage(
                         "array block at byte 4 declares a size of 4 bytes but only 1 byte remains");
     }
@@ -596,7 +596,7 @@ class BoundedBinaryDecoderTest {
     void skipArrayRejectsHugeCount() {
         // Skipping a gigabyte of nulls item by item would loop a billion times.
         assertThatThrownBy(() -> decoder(ONE_GIB).skipArray())
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage(
                         "array block at byte 0 declares 1073741824 items but only 0 bytes remain");
     }
@@ -608,7 +608,7 @@ class BoundedBinaryDecoderTest {
         assertThat(decoder.skipMap()).isZero();
         assertThat(decoder.isEnd()).isTrue();
         assertThatThrownBy(() -> decoder(0x01, 0x0A, 0x00).skipMap())
-                .isExactlyInstanceOf(EOFException.class)
+                .isExactlyInstanceOf(InvalidEncodingException.class)
                 .hasMessage(
                         "map block at byte 0 declares a size of 5 bytes but only 1 byte remains");
     }
