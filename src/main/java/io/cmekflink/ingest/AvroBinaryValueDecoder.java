@@ -1,5 +1,6 @@
 package io.cmekflink.ingest;
 
+import io.cmekflink.schema.BoundedBinaryDecoder;
 import java.io.IOException;
 import java.util.List;
 import java.util.Objects;
@@ -85,7 +86,7 @@ public final class AvroBinaryValueDecoder implements ValueDecoder {
                 throw DecodeFailure.malformed(
                         decoder.remaining()
                                 + " trailing bytes after the record: the writer schema consumed "
-                                + decoder.consumed()
+                                + decoder.position()
                                 + " of "
                                 + length
                                 + " bytes");
@@ -116,13 +117,10 @@ public final class AvroBinaryValueDecoder implements ValueDecoder {
         decoder.reset(value, offset, length);
         try {
             return trackingReader.read(null, decoder);
-        } catch (DecodeFailure failure) {
-            throw failure;
+        } catch (IOException e) {
+            throw DecodeFailure.fromRead(e);
         } catch (RuntimeException e) {
             throw PathTrackingDatumReader.fromAvro(e);
-        } catch (IOException e) {
-            throw DecodeFailure.malformed(
-                    "reading Avro binary failed (" + e.getClass().getSimpleName() + ")");
         } finally {
             trackingReader.resetDepth();
         }

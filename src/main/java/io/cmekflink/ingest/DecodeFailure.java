@@ -1,5 +1,6 @@
 package io.cmekflink.ingest;
 
+import io.cmekflink.schema.BoundedBinaryDecoder.InvalidEncodingException;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.regex.Pattern;
@@ -39,6 +40,21 @@ final class DecodeFailure extends IOException {
 
     static DecodeFailure malformed(String problem, String location) {
         return new DecodeFailure(IngestErrorCode.MALFORMED_RECORD, problem, location);
+    }
+
+    /**
+     * Converts an exception thrown while reading Avro binary into a malformed-record failure. The
+     * message of an {@link InvalidEncodingException} is kept, because it names byte positions,
+     * lengths and counts, never values. Any other exception contributes only its type.
+     */
+    static DecodeFailure fromRead(IOException e) {
+        if (e instanceof DecodeFailure failure) {
+            return failure;
+        }
+        if (e instanceof InvalidEncodingException) {
+            return malformed(e.getMessage());
+        }
+        return malformed("reading Avro binary failed (" + e.getClass().getSimpleName() + ")");
     }
 
     static DecodeFailure missingOrgId(String problem, String location) {

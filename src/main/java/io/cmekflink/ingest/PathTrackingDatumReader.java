@@ -12,8 +12,9 @@ import org.apache.avro.io.ResolvingDecoder;
 
 /**
  * Avro's generic reader with a nesting bound and failure paths. Each record, array and map adds its
- * segment to a {@link DecodeFailure} on the way out, and other runtime failures of Avro (a union
- * branch or enum index out of range) become one.
+ * segment to a {@link DecodeFailure} on the way out. Input errors of {@link
+ * io.cmekflink.schema.BoundedBinaryDecoder} and runtime failures of Avro (a union branch or enum
+ * index out of range) become one.
  *
  * <p>Avro 1.12.1 turns on its fast reader by default, which would bypass these overrides, so the
  * reader uses its own {@link GenericData} with the fast reader off. Not thread-safe.
@@ -58,8 +59,8 @@ final class PathTrackingDatumReader extends GenericDatumReader<GenericRecord> {
             throws IOException {
         try {
             super.readField(record, field, oldDatum, in, state);
-        } catch (DecodeFailure failure) {
-            throw failure.inField(field.name());
+        } catch (IOException e) {
+            throw DecodeFailure.fromRead(e).inField(field.name());
         } catch (RuntimeException e) {
             throw fromAvro(e).inField(field.name());
         }
@@ -89,8 +90,8 @@ final class PathTrackingDatumReader extends GenericDatumReader<GenericRecord> {
         itemCounts[level] = 0;
         try {
             return super.readArray(old, expected, in);
-        } catch (DecodeFailure failure) {
-            throw failure.inItem(itemCounts[level]);
+        } catch (IOException e) {
+            throw DecodeFailure.fromRead(e).inItem(itemCounts[level]);
         } catch (RuntimeException e) {
             throw fromAvro(e).inItem(itemCounts[level]);
         } finally {
@@ -110,8 +111,8 @@ final class PathTrackingDatumReader extends GenericDatumReader<GenericRecord> {
         itemCounts[level] = 0;
         try {
             return super.readMap(old, expected, in);
-        } catch (DecodeFailure failure) {
-            throw failure.inEntry(itemCounts[level]);
+        } catch (IOException e) {
+            throw DecodeFailure.fromRead(e).inEntry(itemCounts[level]);
         } catch (RuntimeException e) {
             throw fromAvro(e).inEntry(itemCounts[level]);
         } finally {

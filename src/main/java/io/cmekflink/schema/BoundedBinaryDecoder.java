@@ -1,29 +1,40 @@
 package io.cmekflink.schema;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Objects;
 import org.apache.avro.io.Decoder;
 import org.apache.avro.util.Utf8;
 
 /**
- * An Avro binary {@link Decoder} over a byte range that checks every declared length against the
- * bytes that remain.
+ * An Avro binary {@link Decoder} over a byte range that checks every declared length and item count
+ * against the bytes that remain before it allocates.
  *
  * <p>Avro 1.12.1's {@code BinaryDecoder} allocates whatever length or item count the input declares
- * (up to 2^31 - 9), so a five-byte payload can demand a gigabyte and end in {@link
- * OutOfMemoryError}. This decoder instead rejects, with an {@link IOException}:
+ * (up to 2^31 - 9): a 5-byte value that declares a 1 GiB string ends in {@link OutOfMemoryError} on
+ * a JVM with a 256 MiB heap. This decoder instead rejects:
  *
  * <ul>
  *   <li>a string, bytes or fixed value longer than the bytes that remain;
- *   <li>an array or map block that declares more items than bytes remain. Every item takes at least
- *       one byte unless its type encodes to nothing ({@code null}, a record without fields, a fixed
- *       of size 0), so only arrays of such items can be rejected while valid;
+ *   <li>an array or map block, read or skipped, that declares more items than bytes remain. Every
+ *       item takes at least one byte unless its type encodes to nothing ({@code null}, a record
+ *       without fields, a fixed of size 0), so only arrays of such items can be rejected while
+ *       valid;
+ *   <li>a block byte size that is negative or larger than the bytes that remain;
  *   <li>a boolean byte other than 0 or 1, and an int or long varint that overflows its type;
  *   <li>negative lengths, enum indexes and union indexes.
  * </ul>
+ *
+ * <p>The upper bounds of enum and union indexes depend on the schema, so the datum reader checks
+ * them: Avro 1.12.1's {@code GenericDatumReader} throws {@link ArrayIndexOutOfBoundsException}.
+ * Varints with redundant continuation bytes, such as {@code 0x80 0x00} for 0, are accepted, as
+ * {@code BinaryDecoder} accepts them.
+ *
+ * <p>Every input error is an {@link InvalidEncodingException}. A negative {@code readFixed} or
+ * {@code skipFixed} length and a target range outside the array are caller errors and throw {@link
+ * IllegalArgumentException} or {@link IndexOutOfBoundsException}.
  *
  * <p>{@link #position()} and {@link #remaining()} report how much of the range was consumed, so a
  * caller can reject trailing bytes.
@@ -32,30 +43,50 @@ import org.apache.avro.util.Utf8;
  */
 public final class BoundedBinaryDecoder extends Decoder {
 
-    private byte[] buffer = new byte[0];
+    /**
+     * Input that ends early or is not valid Avro binary. The message names byte positions counted
+     * from the start of the range, declared lengths and counts, never decoded values, so callers
+     * may pass it on.
+     *
+     * <p>It has no stack trace, because the failure is about the input and malformed records can
+     * arrive in bulk.
+     */
+    public static final class InvalidEncodingException extends IOException {
+
+        private InvalidEncodingException(String message) {
+            super(message);
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+    }
+
+    private static final byte[] EMPTY = new byte[0];
+
+    private byte[] buffer = EMPTY;
     private int start;
     private int position;
     private int limit;
 
-    /** Points this decoder at {@code bytes[offset, offset + length)} and returns it. */
+    /**
+     * Points this decoder at {@code bytes[offset, offset + length)} and returns it.
+     *
+     * @throws IndexOutOfBoundsException if the range is outside {@code bytes}
+     */
     public BoundedBinaryDecoder reset(byte[] bytes, int offset, int length) {
-        if (offset < 0 || length < 0 || offset > bytes.length - length) {
-            throw new IndexOutOfBoundsException(
-                    "range ["
-                            + offset
-                            + ", "
-                            + offset
-                            + " + "
-                            + length
-                            + ") is outside an array of "
-                            + bytes.length
-                            + " bytes");
-        }
+        Objects.checkFromIndexSize(offset, length, bytes.length);
         this.buffer = bytes;
         this.start = offset;
         this.position = offset;
         this.limit = offset + length;
         return this;
+    }
+
+    /** Points this decoder at an empty range, so that it no longer references the last input. */
+    public void clear() {
+        reset(EMPTY, 0, 0);
     }
 
     /** Returns the number of bytes consumed since {@link #reset}. */
@@ -76,15 +107,11 @@ public final class BoundedBinaryDecoder extends Decoder {
 
     @Override
     public boolean readBoolean() throws IOException {
-        require(1);
+        require(1, "boolean");
         int value = buffer[position];
         if (value != 0 && value != 1) {
-            throw new IOException(
-                    "invalid boolean byte "
-                            + value
-                            + " at byte "
-                            + position()
-                            + ", expected 0 or 1");
+            throw new InvalidEncodingException(
+                    "boolean at byte " + position() + " is neither 0 nor 1");
         }
         position++;
         return value == 1;
@@ -94,41 +121,41 @@ public final class BoundedBinaryDecoder extends Decoder {
     public int readInt() throws IOException {
         int at = position();
         int raw = 0;
-        for (int shift = 0; shift < 35; shift += 7) {
-            require(1);
-            int b = buffer[position++] & 0xFF;
+        // The fifth byte carries only the top 4 bits and ends the varint, so the loop ends there.
+        for (int shift = 0; ; shift += 7) {
+            int b = nextVarintByte("int", at);
             if (shift == 28 && b > 0x0F) {
-                throw new IOException("int varint at byte " + at + " overflows 32 bits");
+                throw new InvalidEncodingException(
+                        "int varint at byte " + at + " overflows 32 bits");
             }
             raw |= (b & 0x7F) << shift;
             if ((b & 0x80) == 0) {
                 return (raw >>> 1) ^ -(raw & 1);
             }
         }
-        throw new IOException("int varint at byte " + at + " is longer than 5 bytes");
     }
 
     @Override
     public long readLong() throws IOException {
         int at = position();
         long raw = 0;
-        for (int shift = 0; shift < 70; shift += 7) {
-            require(1);
-            int b = buffer[position++] & 0xFF;
+        // The tenth byte carries only the top bit and ends the varint, so the loop ends there.
+        for (int shift = 0; ; shift += 7) {
+            int b = nextVarintByte("long", at);
             if (shift == 63 && b > 0x01) {
-                throw new IOException("long varint at byte " + at + " overflows 64 bits");
+                throw new InvalidEncodingException(
+                        "long varint at byte " + at + " overflows 64 bits");
             }
             raw |= (long) (b & 0x7F) << shift;
             if ((b & 0x80) == 0) {
                 return (raw >>> 1) ^ -(raw & 1);
             }
         }
-        throw new IOException("long varint at byte " + at + " is longer than 10 bytes");
     }
 
     @Override
     public float readFloat() throws IOException {
-        require(4);
+        require(4, "float");
         int bits = littleEndianInt(position);
         position += 4;
         return Float.intBitsToFloat(bits);
@@ -136,7 +163,7 @@ public final class BoundedBinaryDecoder extends Decoder {
 
     @Override
     public double readDouble() throws IOException {
-        require(8);
+        require(8, "double");
         long low = littleEndianInt(position) & 0xFFFFFFFFL;
         long high = littleEndianInt(position + 4) & 0xFFFFFFFFL;
         position += 8;
@@ -163,12 +190,14 @@ public final class BoundedBinaryDecoder extends Decoder {
 
     @Override
     public void skipString() throws IOException {
-        position += readLength("string");
+        // Not "position += readLength(...)": Java reads position before the call advances it.
+        int length = readLength("string");
+        position += length;
     }
 
     @Override
     public ByteBuffer readBytes(ByteBuffer old) throws IOException {
-        int length = readLength("bytes");
+        int length = readLength("bytes value");
         ByteBuffer result;
         if (old != null && old.hasArray() && !old.isReadOnly() && old.capacity() >= length) {
             result = old;
@@ -184,19 +213,34 @@ public final class BoundedBinaryDecoder extends Decoder {
 
     @Override
     public void skipBytes() throws IOException {
-        position += readLength("bytes");
+        int length = readLength("bytes value");
+        position += length;
     }
 
+    /**
+     * Reads a fixed value of {@code length} bytes into {@code bytes[offset, offset + length)}.
+     *
+     * @throws IndexOutOfBoundsException if that range is outside {@code bytes}
+     */
     @Override
     public void readFixed(byte[] bytes, int offset, int length) throws IOException {
-        require(length);
+        Objects.checkFromIndexSize(offset, length, bytes.length);
+        require(length, "fixed");
         System.arraycopy(buffer, position, bytes, offset, length);
         position += length;
     }
 
+    /**
+     * Skips a fixed value of {@code length} bytes.
+     *
+     * @throws IllegalArgumentException if {@code length} is negative
+     */
     @Override
     public void skipFixed(int length) throws IOException {
-        require(length);
+        if (length < 0) {
+            throw new IllegalArgumentException("fixed length must not be negative, got " + length);
+        }
+        require(length, "fixed");
         position += length;
     }
 
@@ -244,7 +288,8 @@ public final class BoundedBinaryDecoder extends Decoder {
         int at = position();
         int index = readInt();
         if (index < 0) {
-            throw new IOException("negative " + what + " index " + index + " at byte " + at);
+            throw new InvalidEncodingException(
+                    "negative " + what + " index " + index + " at byte " + at);
         }
         return index;
     }
@@ -253,82 +298,123 @@ public final class BoundedBinaryDecoder extends Decoder {
         int at = position();
         long length = readLong();
         if (length < 0) {
-            throw new IOException("negative " + what + " length " + length + " at byte " + at);
+            throw new InvalidEncodingException(
+                    "negative " + what + " length " + length + " at byte " + at);
         }
         if (length > remaining()) {
-            throw new EOFException(
+            throw new InvalidEncodingException(
                     what
                             + " at byte "
                             + at
                             + " declares "
-                            + length
-                            + " bytes but only "
-                            + remaining()
-                            + " remain");
+                            + count(length, "byte")
+                            + " but "
+                            + remainingBytes());
         }
         return (int) length;
     }
 
     /**
      * Reads the item count of the next block. A negative count is followed by the block's size in
-     * bytes, which the generic reader does not need.
+     * bytes, which only a skip needs.
      */
     private long readBlockCount(String what) throws IOException {
         int at = position();
         long count = readLong();
         if (count < 0) {
             if (count == Long.MIN_VALUE) {
-                throw new IOException("invalid " + what + " block count at byte " + at);
+                throw new InvalidEncodingException(
+                        what + " block count " + count + " at byte " + at + " is out of range");
             }
             count = -count;
             readBlockSize(what, at);
         }
-        if (count > remaining()) {
-            throw new EOFException(
-                    what
-                            + " block at byte "
-                            + at
-                            + " declares "
-                            + count
-                            + " items but only "
-                            + remaining()
-                            + " bytes remain");
-        }
-        return count;
+        return checkItemCount(what, at, count);
     }
 
+    /**
+     * Skips the blocks that declare their size in bytes and returns the item count of the first
+     * block that does not, which the caller skips item by item. A count of 0 ends the array or map.
+     */
     private long skipBlocks(String what) throws IOException {
         while (true) {
             int at = position();
             long count = readLong();
             if (count >= 0) {
-                return count;
+                return checkItemCount(what, at, count);
             }
-            position += readBlockSize(what, at);
+            int size = readBlockSize(what, at);
+            position += size;
         }
+    }
+
+    private long checkItemCount(String what, int at, long count) throws InvalidEncodingException {
+        if (count > remaining()) {
+            throw new InvalidEncodingException(
+                    what
+                            + " block at byte "
+                            + at
+                            + " declares "
+                            + count(count, "item")
+                            + " but "
+                            + remainingBytes());
+        }
+        return count;
     }
 
     private int readBlockSize(String what, int at) throws IOException {
         long size = readLong();
-        if (size < 0 || size > remaining()) {
-            throw new EOFException(
+        if (size < 0) {
+            throw new InvalidEncodingException(
+                    what + " block at byte " + at + " declares a negative size of " + size);
+        }
+        if (size > remaining()) {
+            throw new InvalidEncodingException(
                     what
                             + " block at byte "
                             + at
                             + " declares a size of "
-                            + size
-                            + " bytes but "
-                            + remaining()
-                            + " remain");
+                            + count(size, "byte")
+                            + " but "
+                            + remainingBytes());
         }
         return (int) size;
     }
 
-    private void require(int length) throws EOFException {
-        if (length > limit - position) {
-            throw new EOFException(
-                    "input ends at byte " + position() + ", " + length + " more bytes expected");
+    private int nextVarintByte(String type, int at) throws InvalidEncodingException {
+        if (position == limit) {
+            throw new InvalidEncodingException(
+                    "truncated input: "
+                            + type
+                            + " varint at byte "
+                            + at
+                            + " is incomplete because the input ends at byte "
+                            + position());
         }
+        return buffer[position++] & 0xFF;
+    }
+
+    private void require(int length, String what) throws InvalidEncodingException {
+        if (length > limit - position) {
+            throw new InvalidEncodingException(
+                    "truncated input: "
+                            + what
+                            + " at byte "
+                            + position()
+                            + " needs "
+                            + count(length, "byte")
+                            + " but "
+                            + remainingBytes());
+        }
+    }
+
+    private String remainingBytes() {
+        int remaining = remaining();
+        return "only " + count(remaining, "byte") + (remaining == 1 ? " remains" : " remain");
+    }
+
+    private static String count(long count, String unit) {
+        return count + " " + unit + (count == 1 ? "" : "s");
     }
 
     private int littleEndianInt(int at) {

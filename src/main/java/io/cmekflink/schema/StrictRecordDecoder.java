@@ -46,18 +46,22 @@ public final class StrictRecordDecoder {
     public GenericRecord decode(byte[] bytes, int offset, int length)
             throws MalformedRecordException {
         BoundedBinaryDecoder decoder = DECODERS.get().reset(bytes, offset, length);
+        try {
+            return readOneRecord(decoder, length);
+        } finally {
+            // The thread-local decoder outlives the call, so it must not keep the payload.
+            decoder.clear();
+        }
+    }
+
+    private GenericRecord readOneRecord(BoundedBinaryDecoder decoder, int length)
+            throws MalformedRecordException {
         GenericRecord record;
         try {
             record = reader.read(null, decoder);
         } catch (IOException | RuntimeException e) {
             throw malformed(
-                    "failed after "
-                            + decoder.position()
-                            + " of "
-                            + length
-                            + " bytes ("
-                            + e.getClass().getSimpleName()
-                            + ")",
+                    "failed after " + decoder.position() + " of " + length + " bytes" + reason(e),
                     decoder.position(),
                     length,
                     e);
@@ -82,6 +86,17 @@ public final class StrictRecordDecoder {
                     null);
         }
         return record;
+    }
+
+    /**
+     * Describes a read failure. Only the decoder's own messages are quoted, because they name byte
+     * positions and counts, never values. Any other exception contributes only its type.
+     */
+    private static String reason(Exception e) {
+        if (e instanceof BoundedBinaryDecoder.InvalidEncodingException) {
+            return ": " + e.getMessage();
+        }
+        return " (" + e.getClass().getSimpleName() + ")";
     }
 
     private MalformedRecordException malformed(

@@ -159,9 +159,8 @@ class AvroBinaryValueDecoderTest {
         assertThat(e.path()).isEqualTo("$.name");
         assertThat(e.getMessage())
                 .isEqualTo(
-                        "truncated input: reading string of 8 bytes at offset 7 needs 8 bytes, but"
-                                + " the Avro data ends at offset 10 at $.name in writer schema"
-                                + " test.Event");
+                        "string at byte 6 declares 8 bytes but only 3 bytes remain at $.name in"
+                                + " writer schema test.Event");
     }
 
     @Test
@@ -173,12 +172,14 @@ class AvroBinaryValueDecoderTest {
             assertThat(e.code())
                     .as("length %d", length)
                     .isEqualTo(IngestErrorCode.MALFORMED_RECORD);
-            // Where an array's item count exceeds the bytes left, the count check fires first.
+            // A declared length or item count beyond the bytes left fails before the data does.
             assertThat(e.getMessage())
                     .as("length %d", length)
                     .matches(
-                            "(truncated input: .*|(array|map) block declares \\d+ items but only"
-                                    + " \\d+ bytes remain .*)");
+                            "(truncated input: .*|string at byte \\d+ declares \\d+ bytes? but"
+                                    + " only \\d+ bytes? remains? .*|(array|map) block at byte"
+                                    + " \\d+ declares \\d+ items? but only \\d+ bytes? remains?"
+                                    + " .*)");
         }
     }
 
@@ -187,7 +188,10 @@ class AvroBinaryValueDecoderTest {
         IngestException e = failure(new byte[0]);
 
         assertThat(e.path()).isEqualTo("$.org_id");
-        assertThat(e.getMessage()).startsWith("truncated input: reading long at offset 0");
+        assertThat(e.getMessage())
+                .startsWith(
+                        "truncated input: long varint at byte 0 is incomplete because the input"
+                                + " ends at byte 0 at $.org_id");
     }
 
     @Test
@@ -199,9 +203,7 @@ class AvroBinaryValueDecoderTest {
 
         assertThat(e.path()).isEqualTo("$.org_id");
         assertThat(e.getMessage())
-                .startsWith(
-                        "truncated input: reading string of 1073741824 bytes at offset 5 needs"
-                                + " 1073741824 bytes, but the Avro data ends at offset 5");
+                .startsWith("string at byte 0 declares 1073741824 bytes but only 0 bytes remain");
     }
 
     @Test
@@ -216,7 +218,9 @@ class AvroBinaryValueDecoderTest {
 
         assertThat(e.path()).isEqualTo("$.items[0]");
         assertThat(e.getMessage())
-                .startsWith("array block declares 1073741824 items but only 0 bytes remain");
+                .startsWith(
+                        "array block at byte 13 declares 1073741824 items but only 0 bytes remain"
+                                + " at $.items[0]");
     }
 
     @Test
@@ -226,7 +230,7 @@ class AvroBinaryValueDecoderTest {
         IngestException e = failure(value);
 
         assertThat(e.path()).isEqualTo("$.org_id");
-        assertThat(e.getMessage()).startsWith("string length is negative (-1)");
+        assertThat(e.getMessage()).startsWith("negative string length -1 at byte 0 at $.org_id");
     }
 
     @Test
@@ -237,7 +241,7 @@ class AvroBinaryValueDecoderTest {
         IngestException e = failure(value);
 
         assertThat(e.path()).isEqualTo("$.ok");
-        assertThat(e.getMessage()).startsWith("boolean byte at offset 10 is neither 0 nor 1");
+        assertThat(e.getMessage()).startsWith("boolean at byte 10 is neither 0 nor 1 at $.ok");
     }
 
     @Test
@@ -266,6 +270,68 @@ class AvroBinaryValueDecoderTest {
     }
 
     @Test
+    void negativeEnumIndex() throws Exception {
+        byte[] value = encode(event("abc"));
+        value[NAME_OFFSET + 5] = 1; // zig-zag -1
+
+        IngestException e = failure(value);
+
+        assertThat(e.code()).isEqualTo(IngestErrorCode.MALFORMED_RECORD);
+        assertThat(e.path()).isEqualTo("$.level");
+        assertThat(e.getMessage())
+                .isEqualTo(
+                        "negative enum symbol index -1 at byte 11 at $.level in writer schema"
+                                + " test.Event");
+    }
+
+    @Test
+    void negativeUnionIndex() throws Exception {
+        byte[] value = encode(event("abc"));
+        value[NAME_OFFSET + 6] = 3; // zig-zag -2
+
+        IngestException e = failure(value);
+
+        assertThat(e.path()).isEqualTo("$.note");
+        assertThat(e.getMessage())
+                .startsWith("negative union branch index -2 at byte 12 at $.note");
+    }
+
+    @Test
+    void arrayBlockSizeBeyondInput() throws Exception {
+        byte[] exact = encode(event("abc"));
+        int itemsOffset = NAME_OFFSET + 4 + 1 + 1 + 1;
+        // Replace the item count 2 with count -2 and a block size of 30 bytes.
+        byte[] value = new byte[exact.length + 1];
+        System.arraycopy(exact, 0, value, 0, itemsOffset);
+        value[itemsOffset] = 3;
+        value[itemsOffset + 1] = 60;
+        System.arraycopy(
+                exact, itemsOffset + 1, value, itemsOffset + 2, exact.length - itemsOffset - 1);
+
+        IngestException e = failure(value);
+
+        assertThat(e.path()).isEqualTo("$.items[0]");
+        assertThat(e.getMessage())
+                .isEqualTo(
+                        "array block at byte 13 declares a size of 30 bytes but only 25 bytes"
+                                + " remain at $.items[0] in writer schema test.Event");
+    }
+
+    @Test
+    void negativeArrayBlockSize() throws Exception {
+        byte[] value = encode(event("abc"));
+        int itemsOffset = NAME_OFFSET + 4 + 1 + 1 + 1;
+        value[itemsOffset] = 3; // count -2
+        value[itemsOffset + 1] = 1; // size -1
+
+        IngestException e = failure(value);
+
+        assertThat(e.path()).isEqualTo("$.items[0]");
+        assertThat(e.getMessage())
+                .startsWith("array block at byte 13 declares a negative size of -1 at $.items[0]");
+    }
+
+    @Test
     void overlongVarint() {
         byte[] value = new byte[12];
         Arrays.fill(value, (byte) 0xff);
@@ -273,7 +339,8 @@ class AvroBinaryValueDecoderTest {
         IngestException e = failure(value);
 
         assertThat(e.path()).isEqualTo("$.org_id");
-        assertThat(e.getMessage()).startsWith("long varint overflows 64 bits at offset 9");
+        assertThat(e.getMessage())
+                .startsWith("long varint at byte 0 overflows 64 bits at $.org_id");
     }
 
     @Test
@@ -287,7 +354,8 @@ class AvroBinaryValueDecoderTest {
         IngestException e = failure(value);
 
         assertThat(e.path()).isEqualTo("$.items[1].x");
-        assertThat(e.getMessage()).startsWith("long varint overflows 64 bits at offset 24");
+        assertThat(e.getMessage())
+                .startsWith("long varint at byte 15 overflows 64 bits at $.items[1].x");
     }
 
     @Test

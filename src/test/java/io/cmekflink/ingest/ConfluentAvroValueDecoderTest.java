@@ -102,11 +102,11 @@ class ConfluentAvroValueDecoderTest {
 
         assertThat(e.code()).isEqualTo(IngestErrorCode.MALFORMED_RECORD);
         assertThat(e.path()).isEqualTo("$.size");
-        // Offsets count from the first byte after the 5-byte header.
+        // Byte positions count from the first byte after the 5-byte header.
         assertThat(e.getMessage())
                 .isEqualTo(
-                        "truncated input: reading long at offset 11 needs 1 bytes, but the Avro"
-                                + " data ends at offset 11 at $.size in writer schema test.EventV2"
+                        "truncated input: long varint at byte 6 is incomplete because the input"
+                                + " ends at byte 11 at $.size in writer schema test.EventV2"
                                 + " (schema id 300)");
     }
 

@@ -91,6 +91,38 @@ class BinaryCodecTest {
     }
 
     @Test
+    void decoderSkipsFieldsTheReaderSchemaDrops() throws Exception {
+        Schema writer =
+                Schemas.parse(
+                        "{'type':'record','name':'R','fields':["
+                                + "{'name':'s','type':'string'},{'name':'y','type':'bytes'},"
+                                + "{'name':'x','type':{'type':'fixed','name':'X','size':3}},"
+                                + "{'name':'a','type':{'type':'array','items':'long'}},"
+                                + "{'name':'m','type':{'type':'map','values':'string'}},"
+                                + "{'name':'keep','type':'int'}]}");
+        Schema reader =
+                Schemas.parse(
+                        "{'type':'record','name':'R','fields':[{'name':'keep','type':'int'}]}");
+        GenericData.Record value = new GenericData.Record(writer);
+        value.put("s", "skipped");
+        value.put("y", ByteBuffer.wrap(new byte[] {1, 2}));
+        value.put("x", new GenericData.Fixed(writer.getField("x").schema(), new byte[] {7, 8, 9}));
+        value.put("a", List.of(1L, 2L));
+        value.put("m", Map.of("k", "v"));
+        value.put("keep", 42);
+        ByteArrayEncoder out = new ByteArrayEncoder(64);
+        new GenericDatumWriter<GenericRecord>(writer).write(value, out);
+        byte[] bytes = out.toByteArray();
+        BoundedBinaryDecoder decoder = new BoundedBinaryDecoder().reset(bytes, 0, bytes.length);
+
+        GenericRecord read =
+                new GenericDatumReader<GenericRecord>(writer, reader).read(null, decoder);
+
+        assertThat(read.get("keep")).isEqualTo(42);
+        assertThat(decoder.isEnd()).isTrue();
+    }
+
+    @Test
     void canonicalWriterSortsMapKeysByUtf8Bytes() throws Exception {
         Schema map = Schema.createMap(Schema.create(Schema.Type.INT));
         Map<String, Integer> value = new java.util.LinkedHashMap<>();
