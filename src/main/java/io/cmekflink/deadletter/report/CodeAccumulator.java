@@ -8,7 +8,7 @@ import java.util.Collections;
 import java.util.EnumSet;
 import java.util.TreeSet;
 
-/** Collects the {@link CodeSummary} of one org and error code; not thread-safe. */
+/** Collects the {@link CodeSummary} of one org and error code. Not thread-safe. */
 final class CodeAccumulator {
 
     private final ErrorCode code;

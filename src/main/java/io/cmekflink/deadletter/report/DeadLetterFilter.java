@@ -6,9 +6,9 @@ import java.time.Instant;
 import java.util.Set;
 
 /**
- * Which dead letters a report counts. An empty set matches every org or code; {@code since} is
- * inclusive, {@code until} exclusive, and either may be null for an open window. Times are compared
- * with {@code failed_at}.
+ * The selection of dead letters that a report counts. An empty set matches every org or code;
+ * {@code since} is inclusive, {@code until} exclusive, and either may be null for an open window.
+ * Times are compared with {@code failed_at}.
  *
  * @param orgIds org ids, with {@link DeadLetterReport#NO_ORG} for dead letters without one
  */
@@ -24,7 +24,7 @@ public record DeadLetterFilter(
         }
     }
 
-    /** A filter that matches every dead letter. */
+    /** Returns a filter that matches every dead letter. */
     public static DeadLetterFilter all() {
         return new DeadLetterFilter(Set.of(), Set.of(), null, null);
     }

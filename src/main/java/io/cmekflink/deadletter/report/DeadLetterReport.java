@@ -27,7 +27,7 @@ public final class DeadLetterReport {
     /** The org label of dead letters without an org id, such as records that did not parse. */
     public static final String NO_ORG = "(none)";
 
-    /** Most unreadable records listed by position; all of them are counted. */
+    /** Maximum number of unreadable records listed by position; all of them are counted. */
     public static final int MAX_UNREADABLE_LISTED = 100;
 
     private static final Comparator<String> ORG_ORDER =
@@ -94,7 +94,9 @@ public final class DeadLetterReport {
         return unreadable;
     }
 
-    /** The first {@value #MAX_UNREADABLE_LISTED} unreadable records by partition and offset. */
+    /**
+     * Returns the first {@value #MAX_UNREADABLE_LISTED} unreadable records by partition and offset.
+     */
     public List<UnreadableRecord> unreadableRecords() {
         return List.copyOf(unreadableListed);
     }

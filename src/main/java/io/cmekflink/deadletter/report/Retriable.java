@@ -18,7 +18,8 @@ public enum Retriable {
     }
 
     /**
-     * The lower-case name, {@code true}, {@code false} or {@code mixed}, as both outputs show it.
+     * Returns the lower-case name, {@code true}, {@code false} or {@code mixed}, as both outputs
+     * show it.
      */
     @Override
     public String toString() {

@@ -1,6 +1,9 @@
 package io.cmekflink.deadletter.report;
 
-/** Reading a topic failed: the topic does not exist, the broker did not respond, or timed out. */
+/**
+ * An error reading a topic: the topic does not exist, the bootstrap servers are invalid, or the
+ * read timed out.
+ */
 public final class TopicReadException extends RuntimeException {
 
     public TopicReadException(String message) {

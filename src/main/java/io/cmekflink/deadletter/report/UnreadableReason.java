@@ -1,6 +1,6 @@
 package io.cmekflink.deadletter.report;
 
-/** Why a record of the dead-letter topic does not decode as a dead letter. */
+/** The reason why a record of the dead-letter topic does not decode as a dead letter. */
 public enum UnreadableReason {
     NULL_VALUE("the value is null"),
     OTHER_FORMAT("the cmek-format header names another format"),
@@ -14,7 +14,7 @@ public enum UnreadableReason {
         this.description = description;
     }
 
-    /** A phrase for the table output; it never contains bytes of the record. */
+    /** Returns a phrase for the table output, which never quotes bytes of the record. */
     public String description() {
         return description;
     }
