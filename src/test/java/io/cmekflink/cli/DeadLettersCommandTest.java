@@ -393,6 +393,20 @@ class DeadLettersCommandTest {
     }
 
     @Test
+    void bootstrapWithoutPortRejected() {
+        // No port, so the client rejects the address before any name lookup.
+        Result result = runMain("--bootstrap", "localhost", "--topic", TOPIC);
+
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.stderr())
+                .isEqualTo(
+                        "error: invalid bootstrap servers 'localhost': Invalid url in"
+                                + " bootstrap.servers: localhost; write them as"
+                                + " HOST:PORT[,HOST:PORT...]"
+                                + System.lineSeparator());
+    }
+
+    @Test
     void unreachableBrokerTimesOut() throws Exception {
         int closedPort;
         try (ServerSocket socket = new ServerSocket(0)) {

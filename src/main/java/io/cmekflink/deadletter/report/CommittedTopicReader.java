@@ -42,11 +42,11 @@ public final class CommittedTopicReader {
     }
 
     /**
-     * Passes each record of {@code topic} below the end offsets to {@code sink}, partition by
-     * partition in offset order, and returns the number of records passed.
+     * Passes each record of {@code topic} below the end offsets to {@code sink}, in offset order
+     * within each partition, and returns the number of records passed.
      *
      * @throws TopicReadException when the topic does not exist, the bootstrap address is invalid,
-     *     or the read does not finish within the timeout
+     *     the broker returns an error, or the read does not finish within the timeout
      */
     public long read(String topic, Consumer<ConsumerRecord<byte[], byte[]>> sink) {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -58,6 +58,15 @@ public final class CommittedTopicReader {
             return readUntil(consumer, topic, end, deadline, sink);
         } catch (TimeoutException e) {
             throw timedOut(topic, "reading", -1, e);
+        } catch (KafkaException e) {
+            throw new TopicReadException(
+                    "reading topic '"
+                            + topic
+                            + "' on "
+                            + bootstrapServers
+                            + " failed: "
+                            + rootMessage(e),
+                    e);
         }
     }
 
@@ -114,12 +123,10 @@ public final class CommittedTopicReader {
         Set<TopicPartition> pending = new HashSet<>(end.keySet());
         long passed = 0;
         while (true) {
-            for (Iterator<TopicPartition> it = pending.iterator(); it.hasNext(); ) {
-                TopicPartition partition = it.next();
-                if (consumer.position(partition, remaining(deadline)) >= end.get(partition)) {
-                    consumer.pause(List.of(partition));
-                    it.remove();
-                }
+            try {
+                removeFinished(consumer, pending, end, deadline);
+            } catch (TimeoutException e) {
+                throw timedOut(topic, "reading", passed, e);
             }
             if (pending.isEmpty()) {
                 return passed;
@@ -134,6 +141,21 @@ public final class CommittedTopicReader {
                     sink.accept(record);
                     passed++;
                 }
+            }
+        }
+    }
+
+    /** Pauses and removes the pending partitions whose position reached the end offset. */
+    private static void removeFinished(
+            KafkaConsumer<byte[], byte[]> consumer,
+            Set<TopicPartition> pending,
+            Map<TopicPartition, Long> end,
+            long deadline) {
+        for (Iterator<TopicPartition> it = pending.iterator(); it.hasNext(); ) {
+            TopicPartition partition = it.next();
+            if (consumer.position(partition, remaining(deadline)) >= end.get(partition)) {
+                consumer.pause(List.of(partition));
+                it.remove();
             }
         }
     }
