@@ -13,7 +13,12 @@ import picocli.CommandLine.Command;
         description =
                 "cmek-flink on one machine: the encrypt job on a local Flink mini cluster, with an"
                         + " in-process Kafka broker and KMS emulator.",
-        subcommands = {SandboxCommand.class, RunCommand.class, DemoCommand.class})
+        subcommands = {
+            SandboxCommand.class,
+            RunCommand.class,
+            DemoCommand.class,
+            io.cmekflink.cli.DeadLettersCommand.class
+        })
 public final class LocalMain implements Runnable {
 
     @Override
