@@ -33,6 +33,21 @@ class DemoIT {
         assertThat(summary.scannerSelfTestPassed).isTrue();
         assertThat(summary.plaintextFound).isZero();
         assertThat(summary.kmsCalls.get("GenerateDataKey")).isPositive();
-        assertThat(summary.passed()).isTrue();
+        // The read side: the decrypt job, the tampered copies and the re-wrap.
+        String json = summary.toJson();
+        assertThat(summary.readSide.decryptOk).as(json).isEqualTo(12L * perBatch);
+        assertThat(summary.readSide.decryptDeadLetters)
+                .as(json)
+                .isEqualTo(Map.of("KEY_DISABLED", 2L * perBatch));
+        assertThat(summary.readSide.tamperedSent).as(json).isEqualTo(9);
+        assertThat(summary.readSide.tamperedDetected).as(json).isEqualTo(9);
+        // The relinked org's first batch, and any record of its second batch that the job
+        // routed before the relink reached it, used the old key.
+        assertThat(summary.expectedRewrapped).as(json).isBetween((long) perBatch, 2L * perBatch);
+        assertThat(summary.readSide.rewrapped).as(json).isEqualTo(summary.expectedRewrapped);
+        assertThat(summary.readSide.rewrappedReadable)
+                .as(json)
+                .isEqualTo(summary.expectedRewrapped);
+        assertThat(summary.passed()).as(json).isTrue();
     }
 }
