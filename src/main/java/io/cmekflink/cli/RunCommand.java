@@ -7,6 +7,7 @@ import io.cmekflink.job.EncryptJob;
 import io.cmekflink.job.Jobs;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -18,8 +19,13 @@ import picocli.CommandLine.Parameters;
 @Command(
         name = "run",
         mixinStandardHelpOptions = true,
-        description = "Runs the encrypt job of a job definition file.")
-public final class RunCommand implements Callable<Integer> {
+        description = {
+            "Runs the job of a job definition file: encrypt, decrypt or rewrap, as its job.type"
+                    + " says.",
+            "AWS credentials and region come from the AWS SDK's default provider chain, for"
+                    + " example AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION."
+        })
+public class RunCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "JOB.yaml", description = "Job definition file.")
     Path jobFile;
@@ -32,15 +38,20 @@ public final class RunCommand implements Callable<Integer> {
         } catch (ConfigException e) {
             throw new UserException(e.getMessage(), e);
         }
-        StreamExecutionEnvironment env =
-                StreamExecutionEnvironment.getExecutionEnvironment(
-                        EncryptJob.flinkConfiguration(config));
+        Configuration flink = EncryptJob.flinkConfiguration(config);
+        prepare(config, flink);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
         try {
             Jobs.build(env, config);
-        } catch (ConfigException | IllegalStateException e) {
+        } catch (ConfigException
+                | IllegalStateException
+                | org.apache.kafka.common.KafkaException e) {
             throw new UserException(e.getMessage(), e);
         }
         env.execute(config.get(JobOptions.JOB_NAME));
         return 0;
     }
+
+    /** Adjusts the Flink configuration before the environment is created; for subclasses. */
+    protected void prepare(JobConfig config, Configuration flink) {}
 }

@@ -81,7 +81,9 @@ public final class JobConfig implements Serializable {
     public static JobConfig parse(String yaml, String source, UnaryOperator<String> env) {
         JsonNode root;
         try {
-            root = new ObjectMapper(new YAMLFactory()).readTree(yaml);
+            ObjectMapper mapper = new ObjectMapper(new YAMLFactory());
+            mapper.enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            root = mapper.readTree(yaml);
         } catch (IOException e) {
             throw new ConfigException(source + " is not valid YAML: " + e.getMessage(), e);
         }
@@ -96,19 +98,30 @@ public final class JobConfig implements Serializable {
         Map<String, String> flink = new TreeMap<>();
         flatten(root, "", raw, kafka, flink, env, source);
         Map<String, Object> values = new LinkedHashMap<>();
+        String jobType =
+                raw.containsKey(JobOptions.JOB_TYPE.key())
+                        ? JobOptions.JOB_TYPE.parse(raw.get(JobOptions.JOB_TYPE.key()))
+                        : JobOptions.JOB_TYPE.defaultValue();
         for (Option<?> option : JobOptions.ALL) {
             Object value =
                     raw.containsKey(option.key()) ? option.parse(raw.get(option.key())) : null;
-            if (value == null && option.required()) {
+            boolean missing = value == null || "".equals(value);
+            if (missing && option.requiredFor(jobType)) {
                 throw new ConfigException(
                         source
                                 + ": missing required key "
                                 + option.key()
+                                + (option.required() ? "" : " for job.type " + jobType)
                                 + " ("
                                 + option.description()
                                 + ")");
             }
             values.put(option.key(), value == null ? option.defaultValue() : value);
+        }
+        if (!raw.containsKey(JobOptions.JOB_NAME.key())) {
+            // Each job type gets its own default name, because the name prefixes the Kafka
+            // transactional ids: two jobs of one name would fence each other's transactions.
+            values.put(JobOptions.JOB_NAME.key(), "cmek-flink-" + jobType);
         }
         JobConfig config = new JobConfig(values, kafka, flink, source);
         config.validate();
@@ -259,6 +272,21 @@ public final class JobConfig implements Serializable {
             throw new ConfigException(
                     source + ": records.format " + format + " needs records.schema, a schema file");
         }
+        String region = get(JobOptions.KMS_REGION);
+        if (!region.matches("[a-z]{2}(-[a-z]+)+-[0-9]+")) {
+            throw ConfigException.invalid(
+                    "kms.region", region, "not an AWS region name such as eu-west-1");
+        }
+        String endpoint = get(JobOptions.KMS_ENDPOINT);
+        if (!endpoint.isEmpty()) {
+            checkEndpoint(endpoint);
+        }
+        if (!format.equals("confluent-avro") && !get(JobOptions.RECORDS_SCHEMA_IDS).isEmpty()) {
+            throw ConfigException.invalid(
+                    "records.schema-ids",
+                    get(JobOptions.RECORDS_SCHEMA_IDS).keySet(),
+                    "schema ids are only read with records.format confluent-avro, not " + format);
+        }
         if (!kafka.containsKey("bootstrap.servers")) {
             throw new ConfigException(
                     source + ": missing required key kafka.bootstrap.servers (host:port,...)");
@@ -304,6 +332,23 @@ public final class JobConfig implements Serializable {
                 && get(JobOptions.CHECKPOINT_INTERVAL).isZero()) {
             throw ConfigException.invalid(
                     "checkpoint.interval", "0s", "exactly-once delivery needs checkpoints");
+        }
+    }
+
+    private static void checkEndpoint(String endpoint) {
+        java.net.URI uri;
+        try {
+            uri = new java.net.URI(endpoint);
+        } catch (java.net.URISyntaxException e) {
+            throw ConfigException.invalid(
+                    "kms.endpoint", endpoint, "not a URL; write e.g. http://127.0.0.1:4566");
+        }
+        if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+                || uri.getHost() == null) {
+            throw ConfigException.invalid(
+                    "kms.endpoint",
+                    endpoint,
+                    "expected an http or https URL with a host, e.g. http://127.0.0.1:4566");
         }
     }
 

@@ -32,7 +32,8 @@ public final class JobOptions {
                     "job.name",
                     "cmek-flink-encrypt",
                     "Name of the Flink job; also the prefix of Kafka transactional ids and the"
-                            + " default consumer group id.");
+                            + " default consumer group id, so two jobs on one cluster need"
+                            + " different names. The default is cmek-flink-<job.type>.");
 
     public static final Option<Integer> PARALLELISM =
             Option.integer(
@@ -116,6 +117,7 @@ public final class JobOptions {
                     "records.json-max-depth",
                     64,
                     1,
+                    500,
                     "Maximum nesting depth of a JSON input value; deeper values become"
                             + " MALFORMED_RECORD dead letters.");
 
@@ -211,7 +213,9 @@ public final class JobOptions {
                     1000,
                     0,
                     "Most records of one org that wait for a link in state; more become"
-                            + " NO_KEY_LINKED dead letters at once. 0 turns waiting off.");
+                            + " NO_KEY_LINKED dead letters at once. 0 turns waiting off, and then"
+                            + " records are routed under whatever link the job holds even while"
+                            + " the key-change replay of a fresh start has not caught up.");
 
     public static final Option<Duration> DEK_MAX_AGE =
             Option.duration(

@@ -108,18 +108,25 @@ public final class Option<T> implements Serializable {
     }
 
     static Option<Integer> integer(String key, int defaultValue, int min, String description) {
+        return integer(key, defaultValue, min, Integer.MAX_VALUE, description);
+    }
+
+    static Option<Integer> integer(
+            String key, int defaultValue, int min, int max, String description) {
         return new Option<>(
                 key,
-                "integer >= " + min,
+                max == Integer.MAX_VALUE
+                        ? "integer >= " + min
+                        : "integer in [" + min + ", " + max + "]",
                 defaultValue,
                 false,
                 Set.of(),
                 description,
                 (k, raw) -> {
                     long value = parseLong(k, raw);
-                    if (value < min || value > Integer.MAX_VALUE) {
+                    if (value < min || value > max) {
                         throw ConfigException.invalid(
-                                k, raw, "must be between " + min + " and " + Integer.MAX_VALUE);
+                                k, raw, "must be between " + min + " and " + max);
                     }
                     return (int) value;
                 });

@@ -1,14 +1,15 @@
 package io.cmekflink.dek;
 
-import com.github.benmanes.caffeine.cache.AsyncCacheLoader;
-import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
+import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.cmekflink.kms.GeneratedDataKey;
 import io.cmekflink.kms.KmsCallException;
 import io.cmekflink.kms.KmsErrors;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.LongAdder;
@@ -40,9 +41,13 @@ public final class DekCache {
 
     private static final Logger LOG = LoggerFactory.getLogger(DekCache.class);
 
+    /** How long a key whose KMS calls failed after all retries is refused without a call. */
+    static final Duration RETRIABLE_FAILURE_TTL = Duration.ofSeconds(5);
+
     private final DekCacheSettings settings;
+    private final Ticker ticker;
     private final BiFunction<String, String, CompletableFuture<GeneratedDataKey>> generator;
-    private final AsyncLoadingCache<DekKey, DekLoad> deks;
+    private final AsyncCache<DekKey, DekLoad> deks;
     private final Cache<DekKey, KmsCallException> failures;
     private final SecureRandom random = new SecureRandom();
     private final LongAdder hits = new LongAdder();
@@ -62,35 +67,49 @@ public final class DekCache {
             Executor executor) {
         this.settings = settings;
         this.generator = generator;
-        Caffeine<Object, Object> builder =
+        this.ticker = ticker;
+        long maxAgeNanos = settings.maxAge().toNanos();
+        Caffeine<DekKey, DekLoad> builder =
                 Caffeine.newBuilder()
                         .ticker(ticker)
                         .executor(executor)
                         .maximumSize(settings.maxEntries())
-                        .expireAfterWrite(settings.maxAge());
-        if (!settings.refreshAhead().isZero()) {
-            builder.refreshAfterWrite(settings.maxAge().minus(settings.refreshAhead()));
-        }
-        this.deks = builder.buildAsync(new Loader());
+                        .expireAfter(
+                                new Expiry<DekKey, DekLoad>() {
+                                    @Override
+                                    public long expireAfterCreate(
+                                            DekKey key, DekLoad value, long now) {
+                                        return value.remainingNanos(maxAgeNanos, now);
+                                    }
+
+                                    @Override
+                                    public long expireAfterUpdate(
+                                            DekKey key, DekLoad value, long now, long current) {
+                                        return value.remainingNanos(maxAgeNanos, now);
+                                    }
+
+                                    @Override
+                                    public long expireAfterRead(
+                                            DekKey key, DekLoad value, long now, long current) {
+                                        return current;
+                                    }
+                                });
+        this.deks = builder.buildAsync();
+        long unusableTtl = settings.failureTtl().toNanos();
+        long passingTtl = Math.min(unusableTtl, RETRIABLE_FAILURE_TTL.toNanos());
         this.failures =
                 Caffeine.newBuilder()
                         .ticker(ticker)
                         .executor(executor)
                         .maximumSize(settings.maxEntries())
-                        .expireAfterWrite(settings.failureTtl())
+                        .expireAfter(
+                                Expiry.<DekKey, KmsCallException>creating(
+                                        (key, failure) ->
+                                                Duration.ofNanos(
+                                                        failure.kind().keyUnusable()
+                                                                ? unusableTtl
+                                                                : passingTtl)))
                         .build();
-    }
-
-    private final class Loader implements AsyncCacheLoader<DekKey, DekLoad> {
-        @Override
-        public CompletableFuture<DekLoad> asyncLoad(DekKey key, Executor executor) {
-            return load(key);
-        }
-
-        @Override
-        public CompletableFuture<DekLoad> asyncReload(DekKey key, DekLoad old, Executor executor) {
-            return load(key).thenApply(loaded -> loaded.dek() != null ? loaded : old);
-        }
     }
 
     /**
@@ -111,16 +130,44 @@ public final class DekCache {
             Dek dek = loaded.dek();
             if (dek != null && dek.remainingEncryptions() > 0) {
                 hits.increment();
-                if (dek.usedFraction() >= DekCacheSettings.REFRESH_AT_USED_FRACTION
-                        && loaded.earlyRefresh().compareAndSet(false, true)) {
-                    deks.synchronous().refresh(key);
+                if (dueForRefresh(loaded) && loaded.earlyRefresh().compareAndSet(false, true)) {
+                    refresh(key, present);
                 }
                 return CompletableFuture.completedFuture(dek);
             }
             deks.asMap().remove(key, present);
         }
         misses.increment();
-        return DekLoad.settle(deks, key, deks.get(key));
+        return DekLoad.settle(deks, key, deks.get(key, (k, executor) -> load(k)));
+    }
+
+    /** True when a DEK is past {@code maxAge - refreshAhead} or 90% of its encryption budget. */
+    private boolean dueForRefresh(DekLoad loaded) {
+        long age = ticker.read() - loaded.createdAtNanos();
+        long refreshAt = settings.maxAge().minus(settings.refreshAhead()).toNanos();
+        return (!settings.refreshAhead().isZero() && age >= refreshAt)
+                || loaded.dek().usedFraction() >= DekCacheSettings.REFRESH_AT_USED_FRACTION;
+    }
+
+    /**
+     * Loads a replacement for {@code current} in the background. A new DEK replaces it; a refusal
+     * that makes the key unusable drops it at once, so a revoked key stops encrypting; any other
+     * failure keeps it until its own max age, counted from its creation.
+     */
+    private void refresh(DekKey key, CompletableFuture<DekLoad> current) {
+        load(key)
+                .thenAccept(
+                        loaded -> {
+                            if (loaded.dek() != null) {
+                                deks.asMap()
+                                        .replace(
+                                                key,
+                                                current,
+                                                CompletableFuture.completedFuture(loaded));
+                            } else if (loaded.keyUnusable()) {
+                                deks.asMap().remove(key, current);
+                            }
+                        });
     }
 
     /**
@@ -171,20 +218,39 @@ public final class DekCache {
                                     generated.edek(),
                                     generated.keyArn(),
                                     settings.maxEncryptions(),
-                                    random.nextInt()));
+                                    random.nextInt()),
+                            ticker.read());
                 });
     }
 
+    /**
+     * Remembers a final failure of a key. A key found unusable is refused for {@code failureTtl}; a
+     * key whose calls failed after all retries (throttling, KMS unavailable) for a few seconds, so
+     * that its records fail fast instead of each waiting out a retry budget and holding back the
+     * records of other orgs behind them.
+     */
     private void rememberIfUnusable(DekKey key, Throwable cause) {
-        if (cause instanceof KmsCallException e && e.kind().keyUnusable()) {
+        if (!(cause instanceof KmsCallException e)) {
+            return;
+        }
+        if (e.kind().keyUnusable()) {
             failures.put(key, e);
             LOG.warn(
                     "key {} of org {} is unusable ({}); its records become dead letters for the"
-                            + " next {}",
+                            + " next {} ms",
                     key.keyArn(),
                     key.orgId(),
                     e.kind(),
-                    settings.failureTtl().toMillis() + " ms");
+                    settings.failureTtl().toMillis());
+        } else if (e.kind().retriable()) {
+            failures.put(key, e);
+            LOG.warn(
+                    "key {} of org {} failed after its retries ({}); its records become retriable"
+                            + " dead letters for the next {} ms",
+                    key.keyArn(),
+                    key.orgId(),
+                    e.kind(),
+                    Math.min(settings.failureTtl().toMillis(), RETRIABLE_FAILURE_TTL.toMillis()));
         }
     }
 }

@@ -125,8 +125,8 @@ public final class EdekCache {
                 (plaintext, error) -> {
                     if (error == null) {
                         return DekLoad.of(
-                                Dek.takeOwnershipForDecryption(
-                                        plaintext, key.edek(), key.keyArn()));
+                                Dek.takeOwnershipForDecryption(plaintext, key.edek(), key.keyArn()),
+                                0);
                     }
                     Throwable cause = KmsErrors.unwrap(error);
                     if (cause instanceof KmsCallException e && e.kind().keyUnusable()) {

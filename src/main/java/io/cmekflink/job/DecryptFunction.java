@@ -86,6 +86,7 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
     @Override
     public void open(OpenContext openContext) {
         metrics = new DecryptMetrics(getRuntimeContext().getMetricGroup(), metricsPerOrg);
+        KmsClients.checkCredentials();
         clients = new KmsClients(kmsSettings);
         KmsDataKeys dataKeys = new KmsDataKeys(clients, new HashSet<>(geoRegions), metrics);
         deks =

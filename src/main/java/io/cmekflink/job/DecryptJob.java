@@ -35,6 +35,12 @@ public final class DecryptJob {
 
     /** Adds the decrypt job to {@code env}. */
     public static void build(StreamExecutionEnvironment env, JobConfig config) {
+        JobParts.checkTopics(
+                config,
+                java.util.List.of(
+                        config.get(JobOptions.RECORDS_TOPIC),
+                        config.get(JobOptions.OUTPUT_TOPIC),
+                        config.get(JobOptions.DEAD_LETTERS_TOPIC)));
         LOG.info(
                 "starting {}: decrypting {} into {}",
                 config.get(JobOptions.JOB_NAME),

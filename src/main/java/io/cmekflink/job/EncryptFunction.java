@@ -53,6 +53,12 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(EncryptFunction.class);
 
+    /**
+     * How many DEKs one record may try when each runs out of encryptions before its turn, as when
+     * more records wait on one load than a DEK's budget allows.
+     */
+    private static final int MAX_DEK_ATTEMPTS = 16;
+
     /** The org under which the cache keeps DEKs of the platform dead-letter key. */
     private static final String PLATFORM = "(platform dead letters)";
 
@@ -70,6 +76,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     private transient DekCache platformDeks;
     private transient List<RecordSealer> sealers;
     private transient List<StrictRecordDecoder> decoders;
+    private transient long[] writerFingerprints;
     private transient EncryptMetrics metrics;
     private transient RateLimitedLog deadLetterLog;
 
@@ -87,6 +94,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     @Override
     public void open(OpenContext openContext) {
         metrics = new EncryptMetrics(getRuntimeContext().getMetricGroup());
+        KmsClients.checkCredentials();
         clients = new KmsClients(kmsSettings);
         KmsDataKeys dataKeys = new KmsDataKeys(clients, new HashSet<>(geoRegions), metrics);
         deks =
@@ -107,9 +115,11 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         }
         sealers = new ArrayList<>();
         decoders = new ArrayList<>();
+        writerFingerprints = new long[schemas.size()];
         for (int i = 0; i < schemas.size(); i++) {
             sealers.add(RecordSealer.create(schemas.derived(i)));
             decoders.add(new StrictRecordDecoder(schemas.writerSchema(i)));
+            writerFingerprints[i] = schemas.writerFingerprint(i);
         }
         deadLetterLog = new RateLimitedLog(LOG, 10_000);
         LOG.info(
@@ -145,19 +155,19 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                                 routed.message,
                                 null,
                                 null);
-                default -> encrypt(routed, result, true);
+                default -> encrypt(routed, result, 1);
             }
         } catch (RuntimeException e) {
             result.complete(List.of(internalError(routed, e)));
         }
     }
 
-    private void encrypt(Routed routed, ResultFuture<OutputRecord> result, boolean firstTry) {
+    private void encrypt(Routed routed, ResultFuture<OutputRecord> result, int attempt) {
         CompletableFuture<Dek> dek = deks.dekFor(routed.orgId, routed.keyArn);
         if (dek.isDone()) {
-            complete(routed, result, dek, firstTry);
+            complete(routed, result, dek, attempt);
         } else {
-            dek.whenComplete((ignored, error) -> complete(routed, result, dek, firstTry));
+            dek.whenComplete((ignored, error) -> complete(routed, result, dek, attempt));
         }
     }
 
@@ -165,7 +175,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
             Routed routed,
             ResultFuture<OutputRecord> result,
             CompletableFuture<Dek> dekFuture,
-            boolean firstTry) {
+            int attempt) {
         try {
             Dek dek;
             try {
@@ -174,13 +184,17 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                 kmsFailure(routed, KmsErrors.unwrap(e), result);
                 return;
             }
+            if (routed.timedOut) {
+                // The record already became a dead letter; sealing it would waste an encryption.
+                return;
+            }
             OutputRecord out;
             try {
                 out = seal(routed.record, dek);
             } catch (DekExhaustedException e) {
-                if (firstTry) {
-                    // Another thread used the last encryption of this DEK; the cache has a new one.
-                    encrypt(routed, result, false);
+                if (attempt < MAX_DEK_ATTEMPTS) {
+                    // Records waiting on one load used up this DEK; the cache loads a new one.
+                    encrypt(routed, result, attempt + 1);
                     return;
                 }
                 throw new IllegalStateException(e.getMessage(), e);
@@ -192,6 +206,20 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     }
 
     private OutputRecord seal(ParsedRecord record, Dek dek) throws DekExhaustedException {
+        if (record.schemaIndex < 0
+                || record.schemaIndex >= writerFingerprints.length
+                || writerFingerprints[record.schemaIndex] != record.schemaFingerprint) {
+            // Sealing under another schema version than the record's could leave a field
+            // marked only in the record's version in plaintext.
+            return deadLetter(
+                    record,
+                    ErrorCode.INTERNAL_ERROR,
+                    "the record's writer schema fingerprint does not match writer schema "
+                            + record.schemaIndex
+                            + " of this job",
+                    null,
+                    null);
+        }
         GenericRecord input;
         try {
             input = decoders.get(record.schemaIndex).decode(record.avro);
@@ -320,6 +348,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
 
     @Override
     public void timeout(Routed routed, ResultFuture<OutputRecord> result) {
+        routed.timedOut = true;
         if (routed.record == null) {
             result.complete(List.of());
             return;

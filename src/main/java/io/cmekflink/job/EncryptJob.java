@@ -59,6 +59,13 @@ public final class EncryptJob {
 
     /** Adds the encrypt job to {@code env}. Reads the key-change topic's end offsets first. */
     public static void build(StreamExecutionEnvironment env, JobConfig config) {
+        JobParts.checkTopics(
+                config,
+                java.util.List.of(
+                        config.get(JobOptions.RECORDS_TOPIC),
+                        config.get(JobOptions.OUTPUT_TOPIC),
+                        config.get(JobOptions.DEAD_LETTERS_TOPIC),
+                        config.get(JobOptions.KEY_CHANGES_TOPIC)));
         Map<Integer, Long> catchUp =
                 KeyChangeCatchUp.lastOffsets(
                         config.kafka(),

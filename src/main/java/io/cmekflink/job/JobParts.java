@@ -1,16 +1,21 @@
 package io.cmekflink.job;
 
+import io.cmekflink.config.ConfigException;
 import io.cmekflink.config.JobConfig;
 import io.cmekflink.config.JobOptions;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
@@ -84,4 +89,52 @@ final class JobParts {
         }
         return builder.build();
     }
+
+    /**
+     * Checks that the topics exist before the job starts, so that a typo in a topic name stops the
+     * job with a message instead of a failover loop.
+     *
+     * @throws ConfigException naming the missing topics, or the bootstrap servers that did not
+     *     answer
+     */
+    static void checkTopics(JobConfig config, List<String> topics) {
+        Properties props = config.kafkaProperties();
+        props.remove("transaction.timeout.ms");
+        try (Admin admin = Admin.create(props)) {
+            Set<String> existing =
+                    admin.listTopics().names().get(CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            List<String> missing = topics.stream().filter(t -> !existing.contains(t)).toList();
+            if (!missing.isEmpty()) {
+                throw new ConfigException(
+                        config.source()
+                                + ": topics "
+                                + missing
+                                + " do not exist on "
+                                + config.bootstrapServers()
+                                + "; create them first (the job does not create topics)");
+            }
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new ConfigException(
+                    config.source()
+                            + ": Kafka at "
+                            + config.bootstrapServers()
+                            + " did not answer within "
+                            + CHECK_TIMEOUT.toSeconds()
+                            + " s; check kafka.bootstrap.servers",
+                    e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new ConfigException(
+                    config.source()
+                            + ": listing the topics on "
+                            + config.bootstrapServers()
+                            + " failed: "
+                            + e.getCause(),
+                    e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConfigException("interrupted while checking topics", e);
+        }
+    }
+
+    private static final Duration CHECK_TIMEOUT = Duration.ofSeconds(30);
 }

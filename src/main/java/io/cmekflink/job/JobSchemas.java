@@ -123,6 +123,11 @@ public final class JobSchemas implements Serializable {
         return writerSchemaJson.size();
     }
 
+    /** The CRC-64-AVRO fingerprint of writer schema {@code index}'s parsing canonical form. */
+    public long writerFingerprint(int index) {
+        return org.apache.avro.SchemaNormalization.parsingFingerprint64(writerSchema(index));
+    }
+
     /** Parses writer schema {@code index}; each call returns a new object. */
     public Schema writerSchema(int index) {
         return new Schema.Parser().parse(writerSchemaJson.get(index));

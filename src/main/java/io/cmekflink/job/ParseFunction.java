@@ -82,21 +82,24 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
 
     @Override
     public void open(OpenContext openContext) {
+        // The schema objects, in configuration order, are both what the decoder returns records
+        // in and what the index that the encrypt step uses refers to.
+        List<Schema> writerSchemas = new java.util.ArrayList<>();
         if (schemas.format().equals(ValueFormat.CONFLUENT_AVRO.formatName())) {
-            decoder =
-                    new ConfluentAvroValueDecoder(
-                            schemas.writerSchemasById(), schemas.decoderOptions());
+            Map<Integer, Schema> byId = schemas.writerSchemasById();
+            writerSchemas.addAll(byId.values());
+            decoder = new ConfluentAvroValueDecoder(byId, schemas.decoderOptions());
         } else {
+            writerSchemas.add(schemas.writerSchema(0));
             decoder =
                     ValueDecoderFactory.create(
                             ValueFormat.fromName(schemas.format()),
-                            schemas.writerSchema(0),
+                            writerSchemas.get(0),
                             schemas.decoderOptions());
         }
         orgIds = new OrgIdExtractor(schemas.decoderOptions());
         schemaIndex = new IdentityHashMap<>();
         writers = new java.util.ArrayList<>();
-        List<Schema> writerSchemas = decoder.writerSchemas();
         for (int i = 0; i < writerSchemas.size(); i++) {
             schemaIndex.put(writerSchemas.get(i), i);
             writers.add(new GenericDatumWriter<>(writerSchemas.get(i)));
@@ -138,9 +141,21 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
             deadLetter(record, ErrorCode.valueOf(e.codeName()), null, e.getMessage(), ctx);
             return;
         }
-        ParsedRecord parsed = parsed(record, orgId);
         Integer index = schemaIndex.get(decoded.getSchema());
-        parsed.schemaIndex = index == null ? 0 : index;
+        if (index == null) {
+            deadLetter(
+                    record,
+                    ErrorCode.UNKNOWN_SCHEMA,
+                    orgId,
+                    "the decoder returned a record of schema "
+                            + decoded.getSchema().getFullName()
+                            + " that is not one of the job's writer schemas",
+                    ctx);
+            return;
+        }
+        ParsedRecord parsed = parsed(record, orgId);
+        parsed.schemaIndex = index;
+        parsed.schemaFingerprint = schemas.writerFingerprint(index);
         parsed.avro = avroBinary(record.value, decoded, parsed.schemaIndex);
         if (keepOriginal && parsed.avro != record.value) {
             parsed.original = record.value;

@@ -22,6 +22,12 @@ public class ParsedRecord {
     public int schemaIndex;
 
     /**
+     * CRC-64-AVRO fingerprint of that writer schema's parsing canonical form, which the encrypt
+     * step checks before it decodes {@link #avro}.
+     */
+    public long schemaFingerprint;
+
+    /**
      * Avro binary of the record under its writer schema; for an already encrypted record, the
      * encrypted value as read.
      */

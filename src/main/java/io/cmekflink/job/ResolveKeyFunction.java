@@ -71,6 +71,8 @@ public final class ResolveKeyFunction
             new ListStateDescriptor<>("pending-records", TypeInformation.of(ParsedRecord.class));
     private static final ValueStateDescriptor<Long> FIRST_PENDING_AT =
             new ValueStateDescriptor<>("first-pending-at", Types.LONG);
+    private static final ValueStateDescriptor<Integer> PENDING_COUNT =
+            new ValueStateDescriptor<>("pending-count", Types.INT);
 
     private final KeyLinkRules rules;
     private final Map<Integer, Long> catchUpTargets;
@@ -81,13 +83,15 @@ public final class ResolveKeyFunction
 
     private transient ListState<ParsedRecord> pending;
     private transient ValueState<Long> firstPendingAt;
+    private transient ValueState<Integer> pendingCount;
     private transient long catchUpDeadline;
     private transient boolean catchUpTimedOut;
     private transient RateLimitedLog deadLetterLog;
     private transient Counter linksApplied;
     private transient Counter linksRejected;
     private transient Counter linksStale;
-    private transient Counter pendingRecords;
+    private transient Counter recordsWaited;
+    private transient RateLimitedLog replayLog;
 
     /**
      * @param catchUpTargets per partition of the key-change topic, the offset of its last record
@@ -114,13 +118,15 @@ public final class ResolveKeyFunction
     public void open(OpenContext openContext) {
         pending = getRuntimeContext().getListState(PENDING);
         firstPendingAt = getRuntimeContext().getState(FIRST_PENDING_AT);
+        pendingCount = getRuntimeContext().getState(PENDING_COUNT);
         catchUpDeadline = System.currentTimeMillis() + catchUpTimeoutMillis;
         deadLetterLog = new RateLimitedLog(LOG, 10_000);
+        replayLog = new RateLimitedLog(LOG, 10_000);
         var metrics = getRuntimeContext().getMetricGroup();
         linksApplied = metrics.counter("linksApplied");
         linksRejected = metrics.counter("linksRejected");
         linksStale = metrics.counter("linksStale");
-        pendingRecords = metrics.counter("pendingRecords");
+        recordsWaited = metrics.counter("recordsWaitedForLink");
     }
 
     @Override
@@ -139,28 +145,61 @@ public final class ResolveKeyFunction
             return;
         }
         if (waitingOff) {
-            noLink(record, "waiting for a key link is turned off", out, deadLetterSink(ctx));
+            noLink(record, "waiting for a key link is turned off", false, out, deadLetterSink(ctx));
             return;
         }
-        List<ParsedRecord> waiting = new ArrayList<>();
-        pending.get().forEach(waiting::add);
-        if (waiting.size() >= maxPendingPerOrg) {
-            noLink(
-                    record,
-                    "the org already has "
-                            + waiting.size()
-                            + " records waiting for a key link, the maximum",
-                    out,
-                    deadLetterSink(ctx));
+        int waiting = pendingCount.value() == null ? 0 : pendingCount.value();
+        if (waiting >= maxPendingPerOrg) {
+            overflow(record, link, waiting, replay, out, deadLetterSink(ctx));
             return;
         }
         record.arrivedAt = ctx.timerService().currentProcessingTime();
         pending.add(record);
-        pendingRecords.inc();
+        pendingCount.update(waiting + 1);
+        recordsWaited.inc();
         if (firstPendingAt.value() == null) {
             firstPendingAt.update(record.arrivedAt);
             ctx.timerService().registerProcessingTimeTimer(record.arrivedAt + linkWaitMillis);
         }
+    }
+
+    /**
+     * Handles a record whose org already has the maximum of records waiting. Before the replay has
+     * caught up, an org with a link routes its waiting records and this one under that link: the
+     * link may still change later in the replay, but holding more records would exceed the bound on
+     * plaintext in state. An org without a link gets a dead letter, which is retriable while the
+     * replay has not caught up, since its link may still arrive.
+     */
+    private void overflow(
+            ParsedRecord record,
+            KeyLink link,
+            int waiting,
+            ReadOnlyBroadcastState<Integer, Long> replay,
+            Collector<Routed> out,
+            Consumer<OutputRecord> deadLetters)
+            throws Exception {
+        if (link != null) {
+            replayLog.warn(
+                    "overflow",
+                    "org {} has {} records waiting while the key-change replay catches up, the"
+                            + " maximum; routing them under its current link version {}",
+                    record.orgId,
+                    waiting,
+                    link.version);
+            flushPending(link, out, deadLetters);
+            route(record, link, out, deadLetters);
+            return;
+        }
+        boolean caughtUp = isCaughtUp(replay);
+        noLink(
+                record,
+                "the org already has "
+                        + waiting
+                        + " records waiting for a key link, the maximum"
+                        + (caughtUp ? "" : ", while the key-change replay had not caught up"),
+                !caughtUp,
+                out,
+                deadLetters);
     }
 
     @Override
@@ -187,15 +226,16 @@ public final class ResolveKeyFunction
             return;
         }
         for (ParsedRecord record : pending.get()) {
-            pendingRecords.dec();
             noLink(
                     record,
                     "no key link arrived within "
                             + Durations.format(Duration.ofMillis(linkWaitMillis)),
+                    false,
                     out,
                     deadLetterSink(ctx));
         }
         pending.clear();
+        pendingCount.clear();
         firstPendingAt.clear();
     }
 
@@ -203,13 +243,23 @@ public final class ResolveKeyFunction
     public void processBroadcastElement(KeyChangeRecord change, Context ctx, Collector<Routed> out)
             throws Exception {
         BroadcastState<Integer, Long> replay = ctx.getBroadcastState(REPLAY);
-        boolean wasCaughtUp = isCaughtUp(replay);
         Long seen = replay.get(change.partition);
         if (seen == null || change.offset > seen) {
             replay.put(change.partition, change.offset);
         }
-        applyChange(change, ctx, out);
-        if (!wasCaughtUp && replayReachedTargets(replay)) {
+        try {
+            applyChange(change, ctx, out);
+        } catch (RuntimeException e) {
+            // A key-change record must never fail the job: a restart would replay it forever.
+            linksRejected.inc();
+            LOG.warn(
+                    "rejected key-change record at partition {} offset {}: {}",
+                    change.partition,
+                    change.offset,
+                    e.getClass().getName());
+        }
+        if (!replay.contains(CAUGHT_UP) && isCaughtUp(replay)) {
+            // Recorded in state, so that a restore does not wait for the replay again.
             replay.put(CAUGHT_UP, ctx.currentProcessingTime());
             LOG.info("key-change replay caught up at offsets {}", catchUpTargets);
             flushAllPending(ctx, out);
@@ -253,6 +303,7 @@ public final class ResolveKeyFunction
                                 flush(state, link, out, deadLetterSink(ctx));
                             }
                         });
+                clearWaitState(ctx, java.util.Set.of(org));
             }
         } else if (decision instanceof KeyLinkRules.Stale stale) {
             linksStale.inc();
@@ -273,12 +324,36 @@ public final class ResolveKeyFunction
 
     private void flushAllPending(Context ctx, Collector<Routed> out) throws Exception {
         ReadOnlyBroadcastState<String, KeyLink> links = ctx.getBroadcastState(LINKS);
+        java.util.Set<String> flushed = new java.util.HashSet<>();
         ctx.applyToKeyedState(
                 PENDING,
                 (key, state) -> {
                     KeyLink link = links.get(key);
                     if (link != null) {
                         flush(state, link, out, deadLetterSink(ctx));
+                        flushed.add(key);
+                    }
+                });
+        clearWaitState(ctx, flushed);
+    }
+
+    /** Clears the wait count and start of orgs whose waiting records were flushed. */
+    private static void clearWaitState(Context ctx, java.util.Set<String> orgs) throws Exception {
+        if (orgs.isEmpty()) {
+            return;
+        }
+        ctx.applyToKeyedState(
+                PENDING_COUNT,
+                (key, state) -> {
+                    if (orgs.contains(key)) {
+                        state.clear();
+                    }
+                });
+        ctx.applyToKeyedState(
+                FIRST_PENDING_AT,
+                (key, state) -> {
+                    if (orgs.contains(key)) {
+                        state.clear();
                     }
                 });
     }
@@ -294,7 +369,6 @@ public final class ResolveKeyFunction
         state.get().forEach(records::add);
         state.clear();
         for (ParsedRecord record : records) {
-            pendingRecords.dec();
             route(record, link, out, deadLetters);
         }
     }
@@ -308,9 +382,9 @@ public final class ResolveKeyFunction
         List<ParsedRecord> records = new ArrayList<>();
         pending.get().forEach(records::add);
         pending.clear();
+        pendingCount.clear();
         firstPendingAt.clear();
         for (ParsedRecord record : records) {
-            pendingRecords.dec();
             route(record, link, out, deadLetters);
         }
     }
@@ -338,6 +412,7 @@ public final class ResolveKeyFunction
     private void noLink(
             ParsedRecord record,
             String reason,
+            boolean retriable,
             Collector<Routed> out,
             Consumer<OutputRecord> deadLetters) {
         String message = "org " + record.orgId + " has no key link: " + reason;
@@ -350,6 +425,7 @@ public final class ResolveKeyFunction
         DeadLetter letter =
                 DeadLetters.of(Stage.RESOLVE, ErrorCode.NO_KEY_LINKED, record)
                         .message(message)
+                        .retriable(retriable)
                         .build();
         emitDeadLetter(letter, record, deadLetters);
     }
@@ -381,7 +457,9 @@ public final class ResolveKeyFunction
     }
 
     private boolean isCaughtUp(ReadOnlyBroadcastState<Integer, Long> replay) throws Exception {
-        if (replay.contains(CAUGHT_UP) || catchUpTargets.isEmpty()) {
+        if (replay.contains(CAUGHT_UP)
+                || catchUpTargets.isEmpty()
+                || replayReachedTargets(replay)) {
             return true;
         }
         if (System.currentTimeMillis() >= catchUpDeadline) {

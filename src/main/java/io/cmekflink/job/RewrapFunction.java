@@ -75,6 +75,7 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
 
     @Override
     public void open(OpenContext openContext) {
+        KmsClients.checkCredentials();
         clients = new KmsClients(kmsSettings);
         var metrics = getRuntimeContext().getMetricGroup();
         var kmsCalls = new ConcurrentHashMap<String, Counter>();

@@ -28,6 +28,12 @@ public final class RewrapJob {
 
     /** Adds the re-wrap job to {@code env}. */
     public static void build(StreamExecutionEnvironment env, JobConfig config) {
+        JobParts.checkTopics(
+                config,
+                java.util.List.of(
+                        config.get(JobOptions.RECORDS_TOPIC),
+                        config.get(JobOptions.OUTPUT_TOPIC),
+                        config.get(JobOptions.DEAD_LETTERS_TOPIC)));
         LOG.info(
                 "starting {}: re-wrapping records of org {} in {} from {} to {} into {}",
                 config.get(JobOptions.JOB_NAME),

@@ -24,6 +24,12 @@ public class Routed {
     public String stage;
     public String message;
 
+    /**
+     * Set by the encrypt step when the element timed out, so that a DEK arriving later does not
+     * seal it. Written and read on different threads; a late read costs one wasted seal.
+     */
+    public volatile boolean timedOut;
+
     public Routed() {}
 
     static Routed record(ParsedRecord record, String keyArn) {

@@ -3,8 +3,10 @@ package io.cmekflink.kms;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.kms.KmsAsyncClient;
@@ -27,6 +29,28 @@ public final class KmsClients implements AutoCloseable {
 
     public KmsSettings settings() {
         return settings;
+    }
+
+    /**
+     * Checks that the SDK's default credentials provider chain finds credentials, so that a job
+     * without them fails at start with this message instead of turning every record into a
+     * KMS_UNAVAILABLE dead letter after its retries.
+     *
+     * @throws IllegalStateException naming where the chain looks
+     */
+    public static void checkCredentials() {
+        try (DefaultCredentialsProvider provider = DefaultCredentialsProvider.builder().build()) {
+            provider.resolveCredentials();
+        } catch (SdkClientException e) {
+            throw new IllegalStateException(
+                    "no AWS credentials for KMS: the AWS SDK's default provider chain found none;"
+                            + " set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, the"
+                            + " aws.accessKeyId and aws.secretAccessKey system properties, a"
+                            + " profile, or a role ("
+                            + e.getMessage()
+                            + ")",
+                    e);
+        }
     }
 
     /** The client for a region. */

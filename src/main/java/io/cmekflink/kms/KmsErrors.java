@@ -57,6 +57,7 @@ public final class KmsErrors {
             case "InvalidSignatureException":
             case "IncompleteSignature":
             case "ExpiredTokenException":
+            case "MissingAuthenticationTokenException":
                 return KmsErrorKind.ACCESS_DENIED;
             case "InvalidKeyUsageException":
                 return KmsErrorKind.INVALID_KEY_USAGE;

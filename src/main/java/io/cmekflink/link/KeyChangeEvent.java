@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.Objects;
-import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
@@ -105,11 +104,15 @@ public record KeyChangeEvent(
         GenericRecord r;
         try {
             r = DECODER.decode(bytes);
-        } catch (IOException | AvroRuntimeException e) {
+        } catch (IOException | RuntimeException e) {
+            // Avro reports some invalid encodings as other runtime exceptions, for example an
+            // enum or union index out of range, or a string length beyond the buffer.
             throw new InvalidKeyLinkException(
                     "value",
                     bytes.length + " bytes",
-                    "not a key-change event in Avro single-object encoding: " + e.getMessage());
+                    "not a key-change event in Avro single-object encoding ("
+                            + e.getClass().getSimpleName()
+                            + ")");
         }
         ByteBuffer signature = (ByteBuffer) r.get("signature");
         byte[] signatureBytes = null;

@@ -43,6 +43,10 @@ public final class DemoCommand implements Callable<Integer> {
             throw new io.cmekflink.cli.UserException(
                     "--records-per-batch must be at least 1, got " + recordsPerBatch);
         }
+        if (parallelism < 1 || parallelism > 8) {
+            throw new io.cmekflink.cli.UserException(
+                    "--parallelism must be between 1 and 8, got " + parallelism);
+        }
         DemoSummary summary = new Demo(recordsPerBatch, seed, parallelism).run();
         System.out.println(summary.toJson());
         System.out.flush();

@@ -1,7 +1,7 @@
 package io.cmekflink.local;
 
+import io.cmekflink.cli.DeadLettersCommand;
 import io.cmekflink.cli.Main;
-import io.cmekflink.cli.RunCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,9 +15,9 @@ import picocli.CommandLine.Command;
                         + " in-process Kafka broker and KMS emulator.",
         subcommands = {
             SandboxCommand.class,
-            RunCommand.class,
+            LocalRunCommand.class,
             DemoCommand.class,
-            io.cmekflink.cli.DeadLettersCommand.class
+            DeadLettersCommand.class
         })
 public final class LocalMain implements Runnable {
 
@@ -30,6 +30,14 @@ public final class LocalMain implements Runnable {
         // Only loopback is ours: the SDK must never ask the instance metadata service.
         if (System.getProperty("aws.disableEc2Metadata") == null) {
             System.setProperty("aws.disableEc2Metadata", "true");
+        }
+        // Long-running commands log their lifecycle; the demo keeps stderr for its progress.
+        boolean service = args.length > 0 && (args[0].equals("run") || args[0].equals("sandbox"));
+        if (service && System.getProperty("cmekflink.log.level") == null) {
+            System.setProperty("cmekflink.log.level", "INFO");
+        }
+        if (service && System.getProperty("cmekflink.root.log.level") == null) {
+            System.setProperty("cmekflink.root.log.level", "WARN");
         }
         System.exit(Main.execute(new LocalMain(), args));
     }

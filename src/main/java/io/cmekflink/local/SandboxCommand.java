@@ -1,5 +1,6 @@
 package io.cmekflink.local;
 
+import io.cmekflink.cli.UserException;
 import io.cmekflink.local.kms.KmsEmulator;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -35,10 +36,36 @@ public final class SandboxCommand implements Callable<Integer> {
             description = "Partitions of the records topic (default: ${DEFAULT-VALUE}).")
     int partitions;
 
+    private static void checkPort(String option, int port) {
+        if (port < 0 || port > 65535) {
+            throw new UserException(
+                    option
+                            + " must be a port between 0 and 65535 (0 picks a free one), got "
+                            + port);
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
+        checkPort("--kafka-port", kafkaPort);
+        checkPort("--kms-port", kmsPort);
+        if (partitions < 1) {
+            throw new UserException("--partitions must be at least 1, got " + partitions);
+        }
         CountDownLatch stopped = new CountDownLatch(1);
-        try (Sandbox sandbox = Sandbox.start(kafkaPort, kmsPort, partitions)) {
+        Sandbox started;
+        try {
+            started = Sandbox.start(kafkaPort, kmsPort, partitions);
+        } catch (Exception e) {
+            throw new UserException(
+                    "the sandbox could not start ("
+                            + e.getClass().getSimpleName()
+                            + (e.getMessage() == null ? "" : ": " + e.getMessage())
+                            + "); if a port is in use, choose another with --kafka-port or"
+                            + " --kms-port, or 0 for a free one",
+                    e);
+        }
+        try (Sandbox sandbox = started) {
             String keyArn =
                     sandbox.kms()
                             .createKey(
@@ -66,7 +93,14 @@ public final class SandboxCommand implements Callable<Integer> {
             System.out.println(
                     "  export AWS_SECRET_ACCESS_KEY=" + KmsEmulator.DEFAULT_SECRET_ACCESS_KEY);
             System.out.println(
-                    "  export AWS_REGION=" + Sandbox.REGION + " AWS_EC2_METADATA_DISABLED=true");
+                    "  export AWS_REGION="
+                            + Sandbox.REGION
+                            + " AWS_DEFAULT_REGION="
+                            + Sandbox.REGION
+                            + " AWS_EC2_METADATA_DISABLED=true");
+            System.out.println("Addresses for jobs/local-encrypt.yaml:");
+            System.out.println("  export KAFKA_BOOTSTRAP_SERVERS=" + sandbox.bootstrapServers());
+            System.out.println("  export KMS_ENDPOINT=" + sandbox.kms().endpoint());
             System.out.println("Press Ctrl-C to stop.");
             System.out.flush();
             stopped.await();

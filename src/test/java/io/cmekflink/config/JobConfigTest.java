@@ -94,6 +94,49 @@ class JobConfigTest {
     }
 
     @Test
+    void keysRequiredPerJobType() {
+        assertThatThrownBy(() -> parse(MINIMAL.replace("key-changes.topic: keys\n", "")))
+                .hasMessageStartingWith(
+                        "test.yaml: missing required key key-changes.topic for job.type encrypt");
+        JobConfig decrypt =
+                parse(MINIMAL.replace("key-changes.topic: keys\n", "job.type: decrypt\n"));
+        assertThat(decrypt.get(JobOptions.JOB_TYPE)).isEqualTo("decrypt");
+        assertThat(decrypt.get(JobOptions.JOB_NAME)).isEqualTo("cmek-flink-decrypt");
+        assertThatThrownBy(() -> parse(MINIMAL + "job.type: rewrap\n"))
+                .hasMessageStartingWith(
+                        "test.yaml: missing required key rewrap.org for job.type rewrap");
+        assertThat(parse(MINIMAL).get(JobOptions.JOB_NAME)).isEqualTo("cmek-flink-encrypt");
+    }
+
+    @Test
+    void duplicateKeysAtOneLevelAreRejected() {
+        assertThatThrownBy(() -> parse("geo: US\n" + MINIMAL))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("Duplicate field 'geo'");
+    }
+
+    @Test
+    void endpointsRegionsAndDepthsAreChecked() {
+        assertThatThrownBy(() -> parse(MINIMAL.replace("region: eu-west-1", "region: mars-1")))
+                .hasMessage(
+                        "invalid value 'mars-1' for kms.region: not an AWS region name such as"
+                                + " eu-west-1");
+        assertThatThrownBy(() -> parse(MINIMAL + "kms.endpoint: not a url\n"))
+                .hasMessage(
+                        "invalid value 'not a url' for kms.endpoint: not a URL; write e.g."
+                                + " http://127.0.0.1:4566");
+        assertThatThrownBy(() -> parse(MINIMAL + "kms.endpoint: ftp://h\n"))
+                .hasMessageContaining("expected an http or https URL with a host");
+        assertThatThrownBy(() -> parse(MINIMAL + "records.json-max-depth: 501\n"))
+                .hasMessage(
+                        "invalid value '501' for records.json-max-depth: must be between 1 and"
+                                + " 500");
+        assertThatThrownBy(() -> parse(MINIMAL + "records.schema-ids: {1: a.avsc}\n"))
+                .hasMessageContaining(
+                        "schema ids are only read with records.format confluent-avro");
+    }
+
+    @Test
     void unalignedCheckpointsAreRejected() {
         assertThatThrownBy(
                         () ->

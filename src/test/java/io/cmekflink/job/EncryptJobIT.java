@@ -129,7 +129,7 @@ class EncryptJobIT {
                     "the late org's records to wait in state",
                     TIMEOUT,
                     () ->
-                            JobHarness.counter(REPORTER, job.getJobID(), "pendingRecords")
+                            JobHarness.counter(REPORTER, job.getJobID(), "recordsWaitedForLink")
                                     >= lateCount);
             h.publish(
                     producer,
