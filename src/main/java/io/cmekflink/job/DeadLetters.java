@@ -25,7 +25,8 @@ final class DeadLetters {
                         record.partition,
                         record.offset,
                         record.timestamp)
-                .orgId(record.orgId);
+                .orgId(record.orgId)
+                .recordId(record.recordIdTopic, record.recordIdPartition, record.recordIdOffset);
     }
 
     /** Starts a dead letter for a record that did not parse. */

@@ -2,6 +2,7 @@ package io.cmekflink.local;
 
 import io.cmekflink.cli.DeadLettersCommand;
 import io.cmekflink.cli.Main;
+import io.cmekflink.cli.ReplayCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -17,7 +18,8 @@ import picocli.CommandLine.Command;
             SandboxCommand.class,
             LocalRunCommand.class,
             DemoCommand.class,
-            DeadLettersCommand.class
+            DeadLettersCommand.class,
+            ReplayCommand.class
         })
 public final class LocalMain implements Runnable {
 

@@ -159,6 +159,56 @@ public final class JobHarness {
                 .get();
     }
 
+    /**
+     * Polls until the job's consumer group has committed offsets up to the end of the records
+     * topic, so that a job started later with the same group does not read those records again.
+     */
+    public void awaitCommitted(JobConfig config, Duration timeout) throws Exception {
+        String group = config.get(io.cmekflink.config.JobOptions.JOB_NAME);
+        String topic = config.get(io.cmekflink.config.JobOptions.RECORDS_TOPIC);
+        try (org.apache.kafka.clients.admin.Admin admin =
+                org.apache.kafka.clients.admin.Admin.create(kafka.clientProperties())) {
+            await(
+                    "offsets of group " + group + " committed to the end of " + topic,
+                    timeout,
+                    () -> {
+                        try {
+                            var committed =
+                                    admin.listConsumerGroupOffsets(group)
+                                            .partitionsToOffsetAndMetadata()
+                                            .get();
+                            var partitions =
+                                    admin.describeTopics(List.of(topic))
+                                            .allTopicNames()
+                                            .get()
+                                            .get(topic)
+                                            .partitions();
+                            Map<
+                                            org.apache.kafka.common.TopicPartition,
+                                            org.apache.kafka.clients.admin.OffsetSpec>
+                                    latest = new java.util.HashMap<>();
+                            for (var p : partitions) {
+                                latest.put(
+                                        new org.apache.kafka.common.TopicPartition(
+                                                topic, p.partition()),
+                                        org.apache.kafka.clients.admin.OffsetSpec.latest());
+                            }
+                            var ends = admin.listOffsets(latest).all().get();
+                            for (var e : ends.entrySet()) {
+                                var c = committed.get(e.getKey());
+                                long committedOffset = c == null ? 0 : c.offset();
+                                if (committedOffset < e.getValue().offset()) {
+                                    return false;
+                                }
+                            }
+                            return true;
+                        } catch (Exception e) {
+                            return false;
+                        }
+                    });
+        }
+    }
+
     /** Sums a counter over all parallel instances of a job. */
     public static long counter(InMemoryReporter reporter, JobID job, String name) {
         long sum = 0;
