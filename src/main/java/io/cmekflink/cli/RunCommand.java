@@ -6,6 +6,8 @@ import io.cmekflink.config.JobOptions;
 import io.cmekflink.job.EncryptJob;
 import io.cmekflink.job.Jobs;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -39,7 +41,9 @@ public class RunCommand implements Callable<Integer> {
             throw new UserException(e.getMessage(), e);
         }
         Configuration flink = EncryptJob.flinkConfiguration(config);
-        prepare(config, flink);
+        Map<String, String> overrides = new LinkedHashMap<>();
+        prepare(config, flink.toMap(), overrides);
+        overrides.forEach(flink::setString);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
         try {
             Jobs.build(env, config);
@@ -52,6 +56,13 @@ public class RunCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Adjusts the Flink configuration before the environment is created; for subclasses. */
-    protected void prepare(JobConfig config, Configuration flink) {}
+    /**
+     * Adds Flink settings before the environment is created; for subclasses. The signature has no
+     * Flink types, so that the job jar's commands work without Flink on the classpath.
+     *
+     * @param flink the Flink settings so far
+     * @param overrides receives the settings to add or replace
+     */
+    protected void prepare(
+            JobConfig config, Map<String, String> flink, Map<String, String> overrides) {}
 }

@@ -8,9 +8,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
-import org.apache.flink.configuration.Configuration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -49,7 +49,8 @@ public final class LocalRunCommand extends RunCommand {
     boolean fresh;
 
     @Override
-    protected void prepare(JobConfig config, Configuration flink) {
+    protected void prepare(
+            JobConfig config, Map<String, String> flink, Map<String, String> overrides) {
         for (String key :
                 new String[] {
                     "jobmanager.bind-host",
@@ -60,7 +61,7 @@ public final class LocalRunCommand extends RunCommand {
                     "rest.address"
                 }) {
             if (!flink.containsKey(key)) {
-                flink.setString(key, "127.0.0.1");
+                overrides.put(key, "127.0.0.1");
             }
         }
         if (config.get(JobOptions.CHECKPOINT_INTERVAL).isZero()
@@ -68,8 +69,8 @@ public final class LocalRunCommand extends RunCommand {
             return;
         }
         Path checkpoints = stateDir.resolve(config.get(JobOptions.JOB_NAME)).toAbsolutePath();
-        flink.setString("execution.checkpointing.dir", checkpoints.toUri().toString());
-        flink.setString(
+        overrides.put("execution.checkpointing.dir", checkpoints.toUri().toString());
+        overrides.put(
                 "execution.checkpointing.externalized-checkpoint-retention",
                 "RETAIN_ON_CANCELLATION");
         if (fresh) {
@@ -78,7 +79,7 @@ public final class LocalRunCommand extends RunCommand {
         }
         Optional<Path> latest = latestCheckpoint(checkpoints);
         if (latest.isPresent()) {
-            flink.setString("execution.state-recovery.path", latest.get().toUri().toString());
+            overrides.put("execution.state-recovery.path", latest.get().toUri().toString());
             System.err.println("resuming from checkpoint " + latest.get());
         } else {
             System.err.println("no checkpoint of this job yet; checkpoints go to " + checkpoints);

@@ -323,6 +323,44 @@ class EncryptJobIT {
                 .isEmpty();
     }
 
+    @Test
+    void onlyAllowlistedHeadersPassThrough() throws Exception {
+        JobHarness h = new JobHarness(kafka, "headers");
+        String key = kms.createKey(KmsEmulator.DEFAULT_ACCOUNT, "eu-west-1");
+        JobConfig config =
+                h.config(
+                        kms.endpoint().toString(), "avro", "records.headers-allowlist: [trace-id]");
+        JobClient job;
+        try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
+            h.publish(producer, KeyChangeEvent.linked("org-h", "k", key, "eu-west-1", null, 1, 1L));
+            job = JobHarness.start(config);
+            var record =
+                    new org.apache.kafka.clients.producer.ProducerRecord<>(
+                            h.records(),
+                            0,
+                            "the-key".getBytes(StandardCharsets.UTF_8),
+                            avro(
+                                    new KongLogGenerator(schema, List.of("org-h"), 61)
+                                            .next()
+                                            .record()));
+            record.headers().add("trace-id", "t-1".getBytes(StandardCharsets.UTF_8));
+            record.headers()
+                    .add("x-user-email", "someone@example.com".getBytes(StandardCharsets.UTF_8));
+            producer.send(record).get();
+        }
+        List<ConsumerRecord<byte[], byte[]>> encrypted =
+                Topics.readUntil(
+                        kafka.bootstrapServers(), h.encrypted(), r -> r.size() >= 1, TIMEOUT);
+        job.cancel().get();
+        ConsumerRecord<byte[], byte[]> out = encrypted.get(0);
+        assertThat(new String(out.key(), StandardCharsets.UTF_8)).isEqualTo("the-key");
+        List<String> names = new ArrayList<>();
+        out.headers().forEach(header -> names.add(header.key()));
+        assertThat(names).containsExactly("trace-id", "cmek-format");
+        assertThat(new String(out.headers().lastHeader("trace-id").value(), StandardCharsets.UTF_8))
+                .isEqualTo("t-1");
+    }
+
     private void sendAll(
             JobHarness h,
             KafkaProducer<byte[], byte[]> producer,
