@@ -105,7 +105,10 @@ public final class JobConfig implements Serializable {
         for (Option<?> option : JobOptions.ALL) {
             Object value =
                     raw.containsKey(option.key()) ? option.parse(raw.get(option.key())) : null;
-            boolean missing = value == null || "".equals(value);
+            boolean missing =
+                    value == null
+                            || "".equals(value)
+                            || (value instanceof java.util.Collection<?> c && c.isEmpty());
             if (missing && option.requiredFor(jobType)) {
                 throw new ConfigException(
                         source

@@ -128,6 +128,15 @@ public final class JobOptions {
                             "Compacted topic of key-change events, keyed by org id.")
                     .requiredForTypes(ENCRYPT);
 
+    public static final Option<List<String>> KEY_CHANGES_PUBLIC_KEYS =
+            Option.list(
+                            "key-changes.public-keys",
+                            "Ed25519 public key files (X.509 PEM) of the control plane. A"
+                                    + " key-change event is applied only when one of them"
+                                    + " verifies its signature; list two during a rotation of the"
+                                    + " signing key.")
+                    .requiredForTypes(ENCRYPT);
+
     public static final Option<Long> KEY_CHANGES_MAX_VERSION_JUMP =
             Option.longValue(
                     "key-changes.max-version-jump",
@@ -395,6 +404,7 @@ public final class JobOptions {
                     RECORDS_HEADERS_ALLOWLIST,
                     RECORDS_JSON_MAX_DEPTH,
                     KEY_CHANGES_TOPIC,
+                    KEY_CHANGES_PUBLIC_KEYS,
                     KEY_CHANGES_MAX_VERSION_JUMP,
                     KEY_CHANGES_CATCH_UP_TIMEOUT,
                     OUTPUT_TOPIC,

@@ -3,6 +3,7 @@ package io.cmekflink.job;
 import io.cmekflink.config.JobConfig;
 import io.cmekflink.config.JobOptions;
 import io.cmekflink.link.Geo;
+import io.cmekflink.link.KeyChangeSignatures;
 import io.cmekflink.link.KeyLinkRules;
 import java.time.Duration;
 import java.util.Map;
@@ -118,7 +119,8 @@ public final class EncryptJob {
                                         config.get(JobOptions.LINK_MAX_PENDING_PER_ORG),
                                         config.get(JobOptions.KEY_CHANGES_CATCH_UP_TIMEOUT),
                                         !config.get(JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN)
-                                                .isEmpty()))
+                                                .isEmpty(),
+                                        signatures(config)))
                         .name("resolve key")
                         .uid(UID_RESOLVE);
 
@@ -162,5 +164,17 @@ public final class EncryptJob {
                 .setStartingOffsets(OffsetsInitializer.earliest())
                 .setDeserializer(new KeyChangeRecord.Deserializer())
                 .build();
+    }
+
+    private static KeyChangeSignatures signatures(JobConfig config) {
+        try {
+            return KeyChangeSignatures.fromPublicKeyFiles(
+                    config.get(JobOptions.KEY_CHANGES_PUBLIC_KEYS).stream()
+                            .map(java.nio.file.Path::of)
+                            .toList());
+        } catch (IllegalArgumentException e) {
+            throw new io.cmekflink.config.ConfigException(
+                    config.source() + ": key-changes.public-keys: " + e.getMessage(), e);
+        }
     }
 }

@@ -6,6 +6,7 @@ import io.cmekflink.deadletter.ErrorCode;
 import io.cmekflink.deadletter.Stage;
 import io.cmekflink.link.InvalidKeyLinkException;
 import io.cmekflink.link.KeyChangeEvent;
+import io.cmekflink.link.KeyChangeSignatures;
 import io.cmekflink.link.KeyLink;
 import io.cmekflink.link.KeyLinkRules;
 import java.time.Duration;
@@ -80,6 +81,7 @@ public final class ResolveKeyFunction
     private final int maxPendingPerOrg;
     private final long catchUpTimeoutMillis;
     private final boolean sealDeadLetters;
+    private final KeyChangeSignatures signatures;
 
     private transient ListState<ParsedRecord> pending;
     private transient ValueState<Long> firstPendingAt;
@@ -98,6 +100,8 @@ public final class ResolveKeyFunction
      *     when the job was built; partitions without records are left out
      * @param sealDeadLetters whether {@code NO_KEY_LINKED} dead letters go to the encrypt step,
      *     which seals their input under the platform dead-letter key
+     * @param signatures the control plane's public keys; an event that none of them verifies is
+     *     rejected
      */
     public ResolveKeyFunction(
             KeyLinkRules rules,
@@ -105,8 +109,10 @@ public final class ResolveKeyFunction
             Duration linkWait,
             int maxPendingPerOrg,
             Duration catchUpTimeout,
-            boolean sealDeadLetters) {
+            boolean sealDeadLetters,
+            KeyChangeSignatures signatures) {
         this.rules = rules;
+        this.signatures = signatures;
         this.sealDeadLetters = sealDeadLetters;
         this.catchUpTargets = Map.copyOf(catchUpTargets);
         this.linkWaitMillis = linkWait.toMillis();
@@ -278,6 +284,17 @@ public final class ResolveKeyFunction
                     change.partition,
                     change.offset,
                     e.getMessage());
+            return;
+        }
+        if (!signatures.verifies(event)) {
+            linksRejected.inc();
+            LOG.warn(
+                    "rejected key-change event of org {} version {}: {}",
+                    event.orgId(),
+                    event.version(),
+                    event.signature() == null
+                            ? "it is not signed"
+                            : "no configured public key verifies its signature");
             return;
         }
         BroadcastState<String, KeyLink> links = ctx.getBroadcastState(LINKS);

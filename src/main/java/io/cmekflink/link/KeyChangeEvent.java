@@ -33,6 +33,9 @@ public record KeyChangeEvent(
     public static final String LINKED = "LINKED";
     public static final String UNLINKED = "UNLINKED";
 
+    /** The domain label that prefixes the bytes a key-change signature covers. */
+    public static final String SIGNATURE_LABEL = "cmek-flink/key-change/v1\u0000";
+
     public static final Schema SCHEMA = loadSchema();
 
     private static final BinaryMessageEncoder<GenericRecord> ENCODER =
@@ -70,6 +73,35 @@ public record KeyChangeEvent(
     public static KeyChangeEvent unlinked(String orgId, long version, long changedAt) {
         return new KeyChangeEvent(
                 orgId, UNLINKED, null, null, null, null, version, changedAt, false, null);
+    }
+
+    /** Returns a copy of this event with the given signature. */
+    public KeyChangeEvent withSignature(byte[] newSignature) {
+        return new KeyChangeEvent(
+                orgId,
+                change,
+                keyName,
+                keyArn,
+                region,
+                description,
+                version,
+                changedAt,
+                allowAccountChange,
+                newSignature == null ? null : newSignature.clone());
+    }
+
+    /**
+     * The bytes a signature covers: a domain label followed by this event without its signature in
+     * Avro single-object encoding. The encoding of a record is deterministic, so signer and
+     * verifier compute the same bytes.
+     */
+    public byte[] signedBytes() {
+        byte[] label = SIGNATURE_LABEL.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] body = withSignature(null).toBytes();
+        byte[] out = new byte[label.length + body.length];
+        System.arraycopy(label, 0, out, 0, label.length);
+        System.arraycopy(body, 0, out, label.length, body.length);
+        return out;
     }
 
     public byte[] toBytes() {

@@ -10,6 +10,7 @@ import io.cmekflink.job.Jobs;
 import io.cmekflink.kms.KmsCallException;
 import io.cmekflink.kms.KmsErrorKind;
 import io.cmekflink.link.KeyChangeEvent;
+import io.cmekflink.link.KeyChangeSignatures;
 import io.cmekflink.local.demo.GeneratedKongEntry;
 import io.cmekflink.local.demo.KongLogGenerator;
 import io.cmekflink.local.kms.KmsEmulator;
@@ -78,6 +79,8 @@ final class Demo {
     private final Set<String> sensitiveValues = new LinkedHashSet<>();
     private long recordsIn;
     private long started;
+    private final java.security.KeyPair signingKey = KeyChangeSignatures.generateKeyPair();
+    private java.nio.file.Path signingPublicKey;
 
     Demo(int recordsPerBatch, long seed, int parallelism) {
         this.recordsPerBatch = recordsPerBatch;
@@ -89,6 +92,13 @@ final class Demo {
         started = System.nanoTime();
         progress("starting Kafka and the KMS emulator");
         KmsEmulator.useDefaultAccountForSdkChain();
+        java.nio.file.Path keys = java.nio.file.Files.createTempDirectory("cmek-flink-demo-keys");
+        signingPublicKey = keys.resolve("signing-public.pem");
+        KeyChangeSignatures.writeKeyPair(
+                signingKey, keys.resolve("signing-key.pem"), signingPublicKey);
+        java.nio.file.Files.delete(keys.resolve("signing-key.pem"));
+        signingPublicKey.toFile().deleteOnExit();
+        keys.toFile().deleteOnExit();
         try (Sandbox sandbox = Sandbox.start(0, 0, 2);
                 KafkaProducer<byte[], byte[]> producer =
                         Topics.producer(sandbox.bootstrapServers());
@@ -189,9 +199,13 @@ final class Demo {
                 Sandbox.DEAD_LETTERS_TOPIC,
                 """
                 key-changes.topic: %s
+                key-changes.public-keys: ["%s"]
                 link.wait: %ds
                 """
-                        .formatted(Sandbox.KEY_CHANGES_TOPIC, LINK_WAIT.toSeconds()));
+                        .formatted(
+                                Sandbox.KEY_CHANGES_TOPIC,
+                                signingPublicKey,
+                                LINK_WAIT.toSeconds()));
     }
 
     /** A job definition of the demo, over the sandbox's broker and KMS emulator. */
@@ -251,14 +265,16 @@ final class Demo {
             KafkaProducer<byte[], byte[]> producer, String org, String keyArn, long version)
             throws Exception {
         KeyChangeEvent event =
-                KeyChangeEvent.linked(
-                        org,
-                        org + "-key",
-                        keyArn,
-                        Sandbox.REGION,
-                        "demo key link",
-                        version,
-                        System.currentTimeMillis());
+                KeyChangeSignatures.sign(
+                        KeyChangeEvent.linked(
+                                org,
+                                org + "-key",
+                                keyArn,
+                                Sandbox.REGION,
+                                "demo key link",
+                                version,
+                                System.currentTimeMillis()),
+                        signingKey.getPrivate());
         producer.send(
                         new ProducerRecord<>(
                                 Sandbox.KEY_CHANGES_TOPIC,

@@ -1,7 +1,10 @@
 package io.cmekflink.local;
 
 import io.cmekflink.cli.UserException;
+import io.cmekflink.link.KeyChangeSignatures;
 import io.cmekflink.local.kms.KmsEmulator;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -44,6 +47,14 @@ public final class SandboxCommand implements Callable<Integer> {
                             + port);
         }
     }
+
+    @Option(
+            names = "--state-dir",
+            defaultValue = ".cmek-flink-state",
+            description =
+                    "Directory that holds the sandbox's key-change signing key pair, created when"
+                            + " missing (default: ${DEFAULT-VALUE}).")
+    Path stateDir;
 
     @Override
     public Integer call() throws Exception {
@@ -101,6 +112,18 @@ public final class SandboxCommand implements Callable<Integer> {
             System.out.println("Addresses for jobs/local-encrypt.yaml:");
             System.out.println("  export KAFKA_BOOTSTRAP_SERVERS=" + sandbox.bootstrapServers());
             System.out.println("  export KMS_ENDPOINT=" + sandbox.kms().endpoint());
+            Path privateKey = stateDir.resolve("signing-key.pem");
+            Path publicKey = stateDir.resolve("signing-public.pem");
+            if (!Files.exists(privateKey)) {
+                Files.createDirectories(stateDir);
+                KeyChangeSignatures.writeKeyPair(
+                        KeyChangeSignatures.generateKeyPair(), privateKey, publicKey);
+            }
+            System.out.println(
+                    "Key-change signing key: "
+                            + privateKey.toAbsolutePath()
+                            + " (pass it to link-key --signing-key)");
+            System.out.println("  export CMEK_SIGNING_PUBLIC_KEY=" + publicKey.toAbsolutePath());
             System.out.println("Press Ctrl-C to stop.");
             System.out.flush();
             stopped.await();

@@ -15,6 +15,7 @@ class JobConfigTest {
             geo: EU
             records: {topic: in, schema: schemas/kong-log-entry.avsc}
             key-changes.topic: keys
+            key-changes.public-keys: [control-plane.pem]
             output.topic: out
             dead-letters.topic: dlq
             kms:

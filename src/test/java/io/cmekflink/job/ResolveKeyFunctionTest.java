@@ -6,7 +6,9 @@ import io.cmekflink.deadletter.DeadLetter;
 import io.cmekflink.deadletter.ErrorCode;
 import io.cmekflink.link.Geo;
 import io.cmekflink.link.KeyChangeEvent;
+import io.cmekflink.link.KeyChangeSignatures;
 import io.cmekflink.link.KeyLinkRules;
+import io.cmekflink.testing.TestSigning;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -38,7 +40,8 @@ class ResolveKeyFunctionTest {
                 LINK_WAIT,
                 maxPending,
                 catchUpTimeout,
-                false);
+                false,
+                TestSigning.signatures());
     }
 
     private static KeyedBroadcastOperatorTestHarness<String, ParsedRecord, KeyChangeRecord, Routed>
@@ -79,7 +82,7 @@ class ResolveKeyFunctionTest {
         KeyChangeRecord r = new KeyChangeRecord();
         r.partition = 0;
         r.offset = offset;
-        r.value = event.toBytes();
+        r.value = TestSigning.sign(event).toBytes();
         return r;
     }
 
@@ -225,6 +228,98 @@ class ResolveKeyFunctionTest {
         var restored = harness(function(Map.of(0, 10L), 1000, Duration.ofMinutes(2)), snapshot);
         restored.processElement(record("org-a"), 1);
         assertThat(routed(restored)).hasSize(1);
+    }
+
+    private static KeyChangeRecord raw(long offset, KeyChangeEvent event) {
+        KeyChangeRecord r = new KeyChangeRecord();
+        r.partition = 0;
+        r.offset = offset;
+        r.value = event.toBytes();
+        return r;
+    }
+
+    @Test
+    void unsignedAndForgedEventsAreRejected() throws Exception {
+        var h = harness(function(Map.of(), 1000, Duration.ofMinutes(2)), null);
+        String genuine = arn();
+        h.processBroadcastElement(change(0, link("org-s", genuine, 1)), 1);
+        // Unsigned.
+        h.processBroadcastElement(raw(1, link("org-s", arn(), 2)), 1);
+        // Signed by a key that is not the control plane's.
+        KeyChangeEvent forged =
+                KeyChangeSignatures.sign(
+                        link("org-s", arn(), 3),
+                        KeyChangeSignatures.generateKeyPair().getPrivate());
+        h.processBroadcastElement(raw(2, forged), 1);
+        // Signed, then changed.
+        KeyChangeEvent altered =
+                TestSigning.sign(link("org-s", arn(), 4))
+                        .withSignature(TestSigning.sign(link("org-s", arn(), 4)).signature());
+        KeyChangeEvent moved =
+                new KeyChangeEvent(
+                        altered.orgId(),
+                        altered.change(),
+                        altered.keyName(),
+                        arn(),
+                        altered.region(),
+                        altered.description(),
+                        altered.version(),
+                        altered.changedAt(),
+                        false,
+                        altered.signature());
+        h.processBroadcastElement(raw(3, moved), 1);
+        h.processElement(record("org-s"), 1);
+        assertThat(routed(h)).hasSize(1);
+        assertThat(routed(h).get(0).keyArn).isEqualTo(genuine);
+    }
+
+    @Test
+    void replayedOldEventDoesNotRollBack() throws Exception {
+        var h = harness(function(Map.of(), 1000, Duration.ofMinutes(2)), null);
+        String first = arn();
+        String second = arn();
+        KeyChangeRecord old = change(0, link("org-r", first, 1));
+        h.processBroadcastElement(old, 1);
+        h.processBroadcastElement(change(1, link("org-r", second, 2)), 1);
+        // The genuine, signed version 1 again, as an attacker could re-publish it.
+        h.processBroadcastElement(old, 1);
+        h.processElement(record("org-r"), 1);
+        assertThat(routed(h).get(0).keyArn).isEqualTo(second);
+    }
+
+    @Test
+    void versionOfMaxLongIsRejected() throws Exception {
+        var h = harness(function(Map.of(), 1000, Duration.ofMinutes(2)), null);
+        String genuine = arn();
+        h.processBroadcastElement(change(0, link("org-v", genuine, 1)), 1);
+        h.processBroadcastElement(change(1, link("org-v", arn(), Long.MAX_VALUE)), 1);
+        h.processBroadcastElement(
+                change(2, KeyChangeEvent.unlinked("org-v", Long.MAX_VALUE, 2L)), 1);
+        h.processElement(record("org-v"), 1);
+        assertThat(routed(h)).hasSize(1);
+        assertThat(routed(h).get(0).keyArn).isEqualTo(genuine);
+        // A later genuine event still applies: the attack did not raise the version.
+        String next = arn();
+        h.processBroadcastElement(change(3, link("org-v", next, 2)), 1);
+        h.processElement(record("org-v"), 1);
+        assertThat(routed(h).get(1).keyArn).isEqualTo(next);
+    }
+
+    @Test
+    void keyOfAnotherAccountNeedsAnExplicitEvent() throws Exception {
+        var h = harness(function(Map.of(), 1000, Duration.ofMinutes(2)), null);
+        String genuine = arn();
+        String otherAccount = arn().replace("111122223333", "444455556666");
+        h.processBroadcastElement(change(0, link("org-a", genuine, 1)), 1);
+        h.processBroadcastElement(change(1, link("org-a", otherAccount, 2)), 1);
+        h.processElement(record("org-a"), 1);
+        assertThat(routed(h).get(0).keyArn).isEqualTo(genuine);
+        KeyChangeEvent explicit =
+                new KeyChangeEvent(
+                        "org-a", "LINKED", "k", otherAccount, "eu-west-1", null, 2, 1L, true, null);
+        h.processBroadcastElement(change(2, explicit), 1);
+        h.processElement(record("org-a"), 1);
+        assertThat(routed(h).get(1).keyArn).isEqualTo(otherAccount);
     }
 
     @Test

@@ -62,6 +62,7 @@ class SchemaVersionsTest {
                     records.format: confluent-avro
                     records.schema-ids: {"2": "%s", "1": "%s"}
                     key-changes.topic: k
+                    key-changes.public-keys: [control-plane.pem]
                     output.topic: o
                     dead-letters.topic: d
                     kms.region: eu-west-1

@@ -53,7 +53,12 @@ public final class JobHarness {
     public JobConfig config(String kmsEndpoint, String format, String extra) {
         return definition(
                 kmsEndpoint,
-                "job.type: encrypt\nkey-changes.topic: " + keyChanges() + "\n" + extra,
+                "job.type: encrypt\nkey-changes.topic: "
+                        + keyChanges()
+                        + "\nkey-changes.public-keys: [\""
+                        + TestSigning.publicKeyFile()
+                        + "\"]\n"
+                        + extra,
                 format,
                 records(),
                 encrypted(),
@@ -148,9 +153,10 @@ public final class JobHarness {
                 .get();
     }
 
-    /** Publishes a key-change event keyed by its org id. */
-    public void publish(KafkaProducer<byte[], byte[]> producer, KeyChangeEvent event)
+    /** Signs a key-change event with the tests' signing key and publishes it, keyed by org id. */
+    public void publish(KafkaProducer<byte[], byte[]> producer, KeyChangeEvent unsigned)
             throws Exception {
+        KeyChangeEvent event = TestSigning.sign(unsigned);
         producer.send(
                         new ProducerRecord<>(
                                 keyChanges(),
