@@ -93,6 +93,9 @@ public final class ResolveKeyFunction
     private transient Counter linksRejected;
     private transient Counter linksStale;
     private transient Counter recordsWaited;
+    private transient volatile long linkDigest;
+    private transient volatile int linksHeld;
+    private transient boolean digestKnown;
     private transient RateLimitedLog replayLog;
 
     /**
@@ -133,11 +136,16 @@ public final class ResolveKeyFunction
         linksRejected = metrics.counter("linksRejected");
         linksStale = metrics.counter("linksStale");
         recordsWaited = metrics.counter("recordsWaitedForLink");
+        metrics.gauge("linksHeld", () -> linksHeld);
+        metrics.gauge("linkStateDigest", () -> linkDigest);
     }
 
     @Override
     public void processElement(ParsedRecord record, ReadOnlyContext ctx, Collector<Routed> out)
             throws Exception {
+        if (!digestKnown) {
+            recomputeDigest(ctx.getBroadcastState(LINKS).immutableEntries());
+        }
         if (record.alreadyEncrypted) {
             out.collect(Routed.passThrough(record));
             return;
@@ -248,6 +256,9 @@ public final class ResolveKeyFunction
     @Override
     public void processBroadcastElement(KeyChangeRecord change, Context ctx, Collector<Routed> out)
             throws Exception {
+        if (!digestKnown) {
+            recomputeDigest(ctx.getBroadcastState(LINKS).immutableEntries());
+        }
         BroadcastState<Integer, Long> replay = ctx.getBroadcastState(REPLAY);
         Long seen = replay.get(change.partition);
         if (seen == null || change.offset > seen) {
@@ -302,6 +313,8 @@ public final class ResolveKeyFunction
         KeyLinkRules.Decision decision = rules.decide(current, event);
         if (decision instanceof KeyLinkRules.Applied applied) {
             links.put(event.orgId(), applied.link());
+            linkDigest ^= (current == null ? 0 : digestOf(current)) ^ digestOf(applied.link());
+            linksHeld += current == null ? 1 : 0;
             linksApplied.inc();
             LOG.info(
                     "key link of org {} {}: key ARN {}, version {}",
@@ -459,6 +472,44 @@ public final class ResolveKeyFunction
                 record.offset,
                 letter.message());
         deadLetters.accept(DeadLetters.output(letter, record));
+    }
+
+    /**
+     * Recomputes the digest of the links held, once per instance after a start or restore: the
+     * broadcast state cannot be read in {@code open()}.
+     */
+    private void recomputeDigest(Iterable<Map.Entry<String, KeyLink>> entries) {
+        long digest = 0;
+        int count = 0;
+        for (Map.Entry<String, KeyLink> entry : entries) {
+            digest ^= digestOf(entry.getValue());
+            count++;
+        }
+        linkDigest = digest;
+        linksHeld = count;
+        digestKnown = true;
+    }
+
+    /**
+     * A 64-bit FNV-1a hash of a link's org, version, state and key ARN. The XOR of these over all
+     * links is the {@code linkStateDigest} metric: every parallel instance holds the same links
+     * exactly when all of them report the same digest.
+     */
+    static long digestOf(KeyLink link) {
+        String text =
+                link.orgId
+                        + "\u0000"
+                        + link.version
+                        + "\u0000"
+                        + link.linked
+                        + "\u0000"
+                        + link.keyArn;
+        long hash = 0xcbf29ce484222325L;
+        for (byte b : text.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            hash ^= b & 0xff;
+            hash *= 0x100000001b3L;
+        }
+        return hash;
     }
 
     private static Consumer<OutputRecord> deadLetterSink(ReadOnlyContext ctx) {
