@@ -280,6 +280,20 @@ public final class JobConfig implements Serializable {
             throw ConfigException.invalid(
                     "kms.region", region, "not an AWS region name such as eu-west-1");
         }
+        for (Option<String> arn :
+                List.of(
+                        JobOptions.ENCRYPTION_PLATFORM_KEY_ARN,
+                        JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN)) {
+            String value = get(arn);
+            if (!value.isEmpty()
+                    && !value.matches(
+                            "arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:[0-9]{12}:key/[a-z0-9-]+")) {
+                throw ConfigException.invalid(
+                        arn.key(),
+                        value,
+                        "expected a key ARN arn:aws:kms:<region>:<account>:key/<id>");
+            }
+        }
         String endpoint = get(JobOptions.KMS_ENDPOINT);
         if (!endpoint.isEmpty()) {
             checkEndpoint(endpoint);

@@ -190,6 +190,15 @@ public final class JobOptions {
                             + " which replay rejects it. Set the dead-letter topic's retention.ms"
                             + " no longer.");
 
+    public static final Option<String> ENCRYPTION_PLATFORM_KEY_ARN =
+            Option.string(
+                    "encryption.platform-key-arn",
+                    "",
+                    "Key ARN of the platform's own key that encrypts the records of orgs without"
+                            + " a key link (never linked, or unlinked): platform-managed"
+                            + " encryption. Empty makes those records NO_KEY_LINKED or"
+                            + " KEY_UNLINKED dead letters instead. Either way, never plaintext.");
+
     public static final Option<List<String>> ENCRYPTION_BINDING_FIELDS =
             Option.list(
                     "encryption.binding-fields",
@@ -314,6 +323,50 @@ public final class JobOptions {
                     "Total time one KMS call may take with its retries; after it the record"
                             + " becomes a retriable dead letter.");
 
+    public static final Option<Boolean> KMS_PREFER_LOCAL_REPLICA =
+            Option.bool(
+                    "kms.prefer-local-replica",
+                    true,
+                    "For a multi-region key linked in the geo's other region, call its replica in"
+                            + " kms.region, falling back to the linked region when the replica"
+                            + " does not exist.");
+
+    public static final Option<Integer> KMS_REQUEST_BUDGET =
+            Option.integer(
+                    "kms.request-budget-per-second",
+                    0,
+                    0,
+                    "The job's share of the platform's KMS request quota for cryptographic"
+                            + " calls, per region and split across its parallel instances. KMS"
+                            + " throttles the account that makes the requests, so all jobs of"
+                            + " the platform share its quota (5,500 per second per region by"
+                            + " default). 0 sets no limit.");
+
+    public static final Option<Integer> KMS_DESCRIBE_KEY_BUDGET =
+            Option.integer(
+                    "kms.describe-key-budget-per-second",
+                    10,
+                    1,
+                    "The job's budget for DescribeKey and GetKeyRotationStatus calls of its"
+                            + " health checks, split across its parallel instances; these calls"
+                            + " have smaller quotas than the cryptographic ones.");
+
+    public static final Option<Duration> KEY_HEALTH_CHECK_INTERVAL =
+            Option.duration(
+                    "key.health-check-interval",
+                    Duration.ofMinutes(1),
+                    "How often each parallel instance checks each key it uses with DescribeKey;"
+                            + " a key found disabled, pending deletion, deleted or denied stops"
+                            + " encrypting at once. 0 turns the checks off, and then dek.max-age"
+                            + " alone bounds how long a revoked key keeps encrypting.");
+
+    public static final Option<Integer> KEY_HEALTH_CHECK_CONCURRENCY =
+            Option.integer(
+                    "key.health-check-concurrency",
+                    4,
+                    1,
+                    "Most health checks that one parallel instance runs at once.");
+
     public static final Option<Integer> ASYNC_CAPACITY =
             Option.integer(
                     "async.capacity",
@@ -412,6 +465,7 @@ public final class JobOptions {
                     DEAD_LETTERS_TOPIC,
                     DEAD_LETTERS_PLATFORM_KEY_ARN,
                     DEAD_LETTERS_SEALED_RETENTION,
+                    ENCRYPTION_PLATFORM_KEY_ARN,
                     ENCRYPTION_BINDING_FIELDS,
                     ENCRYPTION_MARKING_TAGS,
                     ENCRYPTION_DERIVED_SCHEMA_DIR,
@@ -430,6 +484,11 @@ public final class JobOptions {
                     KMS_RETRY_BASE_DELAY,
                     KMS_RETRY_MAX_DELAY,
                     KMS_RETRY_BUDGET,
+                    KMS_PREFER_LOCAL_REPLICA,
+                    KMS_REQUEST_BUDGET,
+                    KMS_DESCRIBE_KEY_BUDGET,
+                    KEY_HEALTH_CHECK_INTERVAL,
+                    KEY_HEALTH_CHECK_CONCURRENCY,
                     ASYNC_CAPACITY,
                     ASYNC_TIMEOUT,
                     CHECKPOINT_INTERVAL,

@@ -49,6 +49,11 @@ public final class DekCache {
     private final BiFunction<String, String, CompletableFuture<GeneratedDataKey>> generator;
     private final AsyncCache<DekKey, DekLoad> deks;
     private final Cache<DekKey, KmsCallException> failures;
+    private final Cache<String, Revocation> revokedKeys;
+
+    /** A key that a health check found unusable, refused until {@code hold} passes. */
+    private record Revocation(KmsCallException reason, Duration hold) {}
+
     private final SecureRandom random = new SecureRandom();
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
@@ -95,6 +100,15 @@ public final class DekCache {
                                     }
                                 });
         this.deks = builder.buildAsync();
+        this.revokedKeys =
+                Caffeine.newBuilder()
+                        .ticker(ticker)
+                        .executor(executor)
+                        .maximumSize(settings.maxEntries())
+                        .expireAfter(
+                                Expiry.<String, Revocation>writing(
+                                        (key, revocation) -> revocation.hold()))
+                        .build();
         long unusableTtl = settings.failureTtl().toNanos();
         long passingTtl = Math.min(unusableTtl, RETRIABLE_FAILURE_TTL.toNanos());
         this.failures =
@@ -119,6 +133,11 @@ public final class DekCache {
      */
     public CompletableFuture<Dek> dekFor(String orgId, String keyArn) {
         DekKey key = DekKey.of(orgId, keyArn);
+        Revocation revoked = revokedKeys.getIfPresent(key.identity());
+        if (revoked != null) {
+            cachedFailureHits.increment();
+            return CompletableFuture.failedFuture(revoked.reason());
+        }
         KmsCallException failure = failures.getIfPresent(key);
         if (failure != null) {
             cachedFailureHits.increment();
@@ -177,6 +196,36 @@ public final class DekCache {
     public void invalidateOrg(String orgId) {
         deks.asMap().keySet().removeIf(k -> k.orgId().equals(orgId));
         failures.asMap().keySet().removeIf(k -> k.orgId().equals(orgId));
+    }
+
+    /**
+     * Refuses a key for every org at once, because a health check found it unusable: drops its DEKs
+     * and answers its lookups with {@code reason}, without a KMS call, for {@code hold}. Each check
+     * that finds the key still unusable renews the hold.
+     */
+    public void revokeKey(String keyArn, KmsCallException reason, Duration hold) {
+        String identity = DekKey.identityOf(keyArn);
+        boolean known = revokedKeys.getIfPresent(identity) != null;
+        revokedKeys.put(identity, new Revocation(reason, hold));
+        deks.asMap().keySet().removeIf(k -> k.identity().equals(identity));
+        if (!known) {
+            LOG.warn(
+                    "key {} is unusable ({}: {}); dropped its data keys, its records become dead"
+                            + " letters until a check finds it usable",
+                    keyArn,
+                    reason.kind(),
+                    reason.getMessage());
+        }
+    }
+
+    /** Lets a key that a health check found usable again encrypt at once. */
+    public void clearRevocation(String keyArn) {
+        String identity = DekKey.identityOf(keyArn);
+        if (revokedKeys.getIfPresent(identity) != null) {
+            revokedKeys.invalidate(identity);
+            failures.asMap().keySet().removeIf(k -> k.identity().equals(identity));
+            LOG.info("key {} is usable again; encryption under it resumes", keyArn);
+        }
     }
 
     public long hits() {

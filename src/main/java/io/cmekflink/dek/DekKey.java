@@ -13,7 +13,7 @@ record DekKey(String orgId, String keyArn, String identity) {
         return new DekKey(orgId, keyArn, identityOf(keyArn));
     }
 
-    private static String identityOf(String keyArn) {
+    static String identityOf(String keyArn) {
         String[] parts = keyArn.split(":", 6);
         if (parts.length == 6 && parts[5].startsWith("key/mrk-")) {
             return parts[1] + ":" + parts[4] + ":" + parts[5];

@@ -65,6 +65,8 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
     private final List<String> geoRegions;
     private final boolean singleObjectOutput;
     private final boolean metricsPerOrg;
+    private final int requestBudget;
+    private final boolean preferLocalReplica;
 
     private transient KmsClients clients;
     private transient EdekCache deks;
@@ -81,6 +83,8 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
         this.singleObjectOutput =
                 config.get(JobOptions.DECRYPT_OUTPUT_FORMAT).equals(PLAINTEXT_FORMAT);
         this.metricsPerOrg = config.get(JobOptions.METRICS_PER_ORG);
+        this.requestBudget = config.get(JobOptions.KMS_REQUEST_BUDGET);
+        this.preferLocalReplica = config.get(JobOptions.KMS_PREFER_LOCAL_REPLICA);
     }
 
     @Override
@@ -88,7 +92,17 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
         metrics = new DecryptMetrics(getRuntimeContext().getMetricGroup(), metricsPerOrg);
         KmsClients.checkCredentials();
         clients = new KmsClients(kmsSettings);
-        KmsDataKeys dataKeys = new KmsDataKeys(clients, new HashSet<>(geoRegions), metrics);
+        KmsDataKeys dataKeys =
+                new KmsDataKeys(
+                        clients,
+                        new HashSet<>(geoRegions),
+                        metrics,
+                        requestBudget
+                                / (double)
+                                        getRuntimeContext()
+                                                .getTaskInfo()
+                                                .getNumberOfParallelSubtasks(),
+                        preferLocalReplica);
         deks =
                 new EdekCache(
                         dekSettings.maxAge(),

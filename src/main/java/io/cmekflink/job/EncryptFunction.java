@@ -16,11 +16,13 @@ import io.cmekflink.dek.Dek;
 import io.cmekflink.dek.DekCache;
 import io.cmekflink.dek.DekCacheSettings;
 import io.cmekflink.dek.DekExhaustedException;
+import io.cmekflink.kms.KeyHealthChecker;
 import io.cmekflink.kms.KmsCallException;
 import io.cmekflink.kms.KmsClients;
 import io.cmekflink.kms.KmsDataKeys;
 import io.cmekflink.kms.KmsErrors;
 import io.cmekflink.kms.KmsSettings;
+import io.cmekflink.kms.RequestBudget;
 import io.cmekflink.schema.MalformedRecordException;
 import io.cmekflink.schema.SingleObjectEncoding;
 import io.cmekflink.schema.StrictRecordDecoder;
@@ -68,12 +70,18 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     private final List<String> geoRegions;
     private final int maxRecordBytes;
     private final Duration asyncTimeout;
+    private final Duration healthCheckInterval;
+    private final int healthCheckConcurrency;
+    private final int describeKeyBudget;
+    private final int requestBudget;
+    private final boolean preferLocalReplica;
     private final String platformKeyArn;
     private final Duration sealedRetention;
 
     private transient KmsClients clients;
     private transient DekCache deks;
     private transient DekCache platformDeks;
+    private transient KeyHealthChecker health;
     private transient List<RecordSealer> sealers;
     private transient List<StrictRecordDecoder> decoders;
     private transient long[] writerFingerprints;
@@ -87,6 +95,11 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         this.geoRegions = KmsConfig.geoRegions(config);
         this.maxRecordBytes = config.get(JobOptions.OUTPUT_MAX_RECORD_BYTES);
         this.asyncTimeout = config.get(JobOptions.ASYNC_TIMEOUT);
+        this.healthCheckInterval = config.get(JobOptions.KEY_HEALTH_CHECK_INTERVAL);
+        this.healthCheckConcurrency = config.get(JobOptions.KEY_HEALTH_CHECK_CONCURRENCY);
+        this.describeKeyBudget = config.get(JobOptions.KMS_DESCRIBE_KEY_BUDGET);
+        this.requestBudget = config.get(JobOptions.KMS_REQUEST_BUDGET);
+        this.preferLocalReplica = config.get(JobOptions.KMS_PREFER_LOCAL_REPLICA);
         this.platformKeyArn = config.get(JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN);
         this.sealedRetention = config.get(JobOptions.DEAD_LETTERS_SEALED_RETENTION);
     }
@@ -96,11 +109,34 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         metrics = new EncryptMetrics(getRuntimeContext().getMetricGroup());
         KmsClients.checkCredentials();
         clients = new KmsClients(kmsSettings);
-        KmsDataKeys dataKeys = new KmsDataKeys(clients, new HashSet<>(geoRegions), metrics);
+        int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
+        KmsDataKeys dataKeys =
+                new KmsDataKeys(
+                        clients,
+                        new HashSet<>(geoRegions),
+                        metrics,
+                        requestBudget / (double) parallelism,
+                        preferLocalReplica);
+        if (!healthCheckInterval.isZero()) {
+            health =
+                    new KeyHealthChecker(
+                            clients,
+                            healthCheckInterval,
+                            healthCheckConcurrency,
+                            new RequestBudget(describeKeyBudget / (double) parallelism, 1),
+                            new HealthListener(),
+                            metrics);
+            metrics.registerHealth(health);
+        }
         deks =
                 new DekCache(
                         dekSettings,
-                        (org, arn) -> dataKeys.generateDataKey(arn, EncryptionContext.of(org)),
+                        (org, arn) -> {
+                            if (health != null) {
+                                health.watch(arn);
+                            }
+                            return dataKeys.generateDataKey(arn, EncryptionContext.of(org));
+                        },
                         Ticker.systemTicker(),
                         ForkJoinPool.commonPool());
         metrics.registerCache(deks);
@@ -130,8 +166,35 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                 Durations.format(dekSettings.maxAge()));
     }
 
+    /** Applies what the health checks find to the DEK cache. */
+    private final class HealthListener implements KeyHealthChecker.Listener {
+        @Override
+        public void onUnusable(String keyArn, KmsCallException reason) {
+            // Held for two intervals, renewed by each check that still finds the key unusable.
+            deks.revokeKey(
+                    keyArn,
+                    reason,
+                    healthCheckInterval.multipliedBy(2).plus(kmsSettings.attemptTimeout()));
+            metrics.keyUnusable(keyArn, true);
+        }
+
+        @Override
+        public void onUsable(String keyArn) {
+            deks.clearRevocation(keyArn);
+            metrics.keyUnusable(keyArn, false);
+        }
+
+        @Override
+        public void onRotationStatus(String keyArn, boolean enabled) {
+            metrics.rotationStatus(keyArn, enabled);
+        }
+    }
+
     @Override
     public void close() {
+        if (health != null) {
+            health.close();
+        }
         if (clients != null) {
             clients.close();
         }

@@ -120,7 +120,8 @@ public final class EncryptJob {
                                         config.get(JobOptions.KEY_CHANGES_CATCH_UP_TIMEOUT),
                                         !config.get(JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN)
                                                 .isEmpty(),
-                                        signatures(config)))
+                                        signatures(config),
+                                        config.get(JobOptions.ENCRYPTION_PLATFORM_KEY_ARN)))
                         .name("resolve key")
                         .uid(UID_RESOLVE);
 

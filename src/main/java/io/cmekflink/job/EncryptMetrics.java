@@ -46,6 +46,31 @@ final class EncryptMetrics implements KmsCallListener {
         group.gauge("dekCachedFailureHits", (Gauge<Long>) cache::cachedFailureHits);
     }
 
+    private final java.util.Set<String> unusableKeys = ConcurrentHashMap.newKeySet();
+    private final java.util.Set<String> rotationOff = ConcurrentHashMap.newKeySet();
+
+    void registerHealth(io.cmekflink.kms.KeyHealthChecker health) {
+        group.gauge("keysChecked", (Gauge<Integer>) health::watchedKeys);
+        group.gauge("keysUnusable", (Gauge<Integer>) unusableKeys::size);
+        group.gauge("keysWithRotationOff", (Gauge<Integer>) rotationOff::size);
+    }
+
+    void keyUnusable(String keyArn, boolean unusable) {
+        if (unusable) {
+            unusableKeys.add(keyArn);
+        } else {
+            unusableKeys.remove(keyArn);
+        }
+    }
+
+    void rotationStatus(String keyArn, boolean enabled) {
+        if (enabled) {
+            rotationOff.remove(keyArn);
+        } else {
+            rotationOff.add(keyArn);
+        }
+    }
+
     void encrypted() {
         encrypted.inc();
     }

@@ -82,6 +82,7 @@ public final class ResolveKeyFunction
     private final long catchUpTimeoutMillis;
     private final boolean sealDeadLetters;
     private final KeyChangeSignatures signatures;
+    private final String platformKeyArn;
 
     private transient ListState<ParsedRecord> pending;
     private transient ValueState<Long> firstPendingAt;
@@ -105,6 +106,9 @@ public final class ResolveKeyFunction
      *     which seals their input under the platform dead-letter key
      * @param signatures the control plane's public keys; an event that none of them verifies is
      *     rejected
+     * @param platformKeyArn the platform key that encrypts the records of orgs without a key link
+     *     (never linked, or unlinked) once the replay has caught up; {@code null} or empty makes
+     *     them dead letters instead
      */
     public ResolveKeyFunction(
             KeyLinkRules rules,
@@ -113,7 +117,10 @@ public final class ResolveKeyFunction
             int maxPendingPerOrg,
             Duration catchUpTimeout,
             boolean sealDeadLetters,
-            KeyChangeSignatures signatures) {
+            KeyChangeSignatures signatures,
+            String platformKeyArn) {
+        this.platformKeyArn =
+                platformKeyArn == null || platformKeyArn.isEmpty() ? null : platformKeyArn;
         this.rules = rules;
         this.signatures = signatures;
         this.sealDeadLetters = sealDeadLetters;
@@ -152,6 +159,9 @@ public final class ResolveKeyFunction
         }
         ReadOnlyBroadcastState<Integer, Long> replay = ctx.getBroadcastState(REPLAY);
         KeyLink link = ctx.getBroadcastState(LINKS).get(record.orgId);
+        if (link == null && platformKeyArn != null && isCaughtUp(replay)) {
+            link = platformLink(record.orgId);
+        }
         boolean waitingOff = maxPendingPerOrg == 0;
         if (link != null && (waitingOff || isCaughtUp(replay))) {
             flushPending(link, out, deadLetterSink(ctx));
@@ -225,6 +235,9 @@ public final class ResolveKeyFunction
         }
         ReadOnlyBroadcastState<Integer, Long> replay = ctx.getBroadcastState(REPLAY);
         KeyLink link = ctx.getBroadcastState(LINKS).get(ctx.getCurrentKey());
+        if (link == null && platformKeyArn != null) {
+            link = platformLink(ctx.getCurrentKey());
+        }
         if (!isCaughtUp(replay)) {
             ctx.timerService().registerProcessingTimeTimer(timestamp + linkWaitMillis);
             return;
@@ -359,6 +372,9 @@ public final class ResolveKeyFunction
                 PENDING,
                 (key, state) -> {
                     KeyLink link = links.get(key);
+                    if (link == null && platformKeyArn != null) {
+                        link = platformLink(key);
+                    }
                     if (link != null) {
                         flush(state, link, out, deadLetterSink(ctx));
                         flushed.add(key);
@@ -428,6 +444,10 @@ public final class ResolveKeyFunction
             out.collect(Routed.record(record, link.keyArn));
             return;
         }
+        if (platformKeyArn != null) {
+            out.collect(Routed.record(record, platformKeyArn));
+            return;
+        }
         DeadLetter letter =
                 DeadLetters.of(Stage.RESOLVE, ErrorCode.KEY_UNLINKED, record)
                         .message(
@@ -437,6 +457,15 @@ public final class ResolveKeyFunction
                                         + link.version)
                         .build();
         emitDeadLetter(letter, record, deadLetters);
+    }
+
+    /** The link under which the platform key encrypts an org that has none of its own. */
+    private KeyLink platformLink(String orgId) {
+        KeyLink link = new KeyLink();
+        link.orgId = orgId;
+        link.linked = true;
+        link.keyArn = platformKeyArn;
+        return link;
     }
 
     private void noLink(

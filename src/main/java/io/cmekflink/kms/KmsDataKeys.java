@@ -29,20 +29,105 @@ public final class KmsDataKeys {
     private final RetryPolicy retryPolicy;
     private final KeyIdentity keyIdentity;
     private final KmsCallListener listener;
+    private final double requestsPerSecond;
+    private final java.util.concurrent.ConcurrentHashMap<String, RequestBudget> budgets =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private final Set<String> allowedRegions;
+    private final String localRegion;
+    private final boolean preferLocalReplica;
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> missingReplicas =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static final java.time.Duration MISSING_REPLICA_MEMORY =
+            java.time.Duration.ofMinutes(10);
 
     /**
      * @param allowedRegions regions in which KMS may answer for a multi-region key (the geo's
      *     regions); a single-region key must be answered by exactly the requested ARN
      */
     public KmsDataKeys(KmsClients clients, Set<String> allowedRegions, KmsCallListener listener) {
+        this(clients, allowedRegions, listener, 0, false);
+    }
+
+    /**
+     * @param requestsPerSecondPerRegion this instance's share of the job's budget of cryptographic
+     *     requests in each region; 0 means no limit
+     * @param preferLocalReplica whether calls for a multi-region key linked in another region of
+     *     the geo go to its replica in the job's own region, falling back to the linked region when
+     *     that replica does not exist
+     */
+    public KmsDataKeys(
+            KmsClients clients,
+            Set<String> allowedRegions,
+            KmsCallListener listener,
+            double requestsPerSecondPerRegion,
+            boolean preferLocalReplica) {
         this.clients = clients;
         this.retryPolicy = clients.settings().retryPolicy();
         this.keyIdentity = new KeyIdentity(allowedRegions);
         this.listener = listener;
+        this.requestsPerSecond = requestsPerSecondPerRegion;
+        this.allowedRegions = Set.copyOf(allowedRegions);
+        this.localRegion = clients.settings().localRegion();
+        this.preferLocalReplica = preferLocalReplica;
+    }
+
+    /**
+     * The ARN a call for {@code keyArn} goes to: the replica in the job's own region for a
+     * multi-region key linked in another region of the geo, when preferred and not known to be
+     * missing; else the ARN itself.
+     */
+    String route(String keyArn) {
+        String[] parts = keyArn.split(":", 6);
+        if (!preferLocalReplica
+                || parts.length != 6
+                || !parts[5].startsWith("key/mrk-")
+                || parts[3].equals(localRegion)
+                || !allowedRegions.contains(localRegion)) {
+            return keyArn;
+        }
+        Long missingUntil = missingReplicas.get(parts[5]);
+        if (missingUntil != null && System.nanoTime() < missingUntil) {
+            return keyArn;
+        }
+        return String.join(":", parts[0], parts[1], parts[2], localRegion, parts[4], parts[5]);
+    }
+
+    /**
+     * Calls {@code call} with the routed ARN, and once more with the linked ARN when the local
+     * replica does not exist; a missing replica is remembered for ten minutes.
+     */
+    private <T> CompletableFuture<T> withReplicaFallback(
+            String keyArn, java.util.function.Function<String, CompletableFuture<T>> call) {
+        String target = route(keyArn);
+        if (target.equals(keyArn)) {
+            return call.apply(keyArn);
+        }
+        return call.apply(target)
+                .exceptionallyCompose(
+                        error -> {
+                            if (KmsErrors.classify(error) != KmsErrorKind.NOT_FOUND) {
+                                return CompletableFuture.failedFuture(KmsErrors.unwrap(error));
+                            }
+                            missingReplicas.put(
+                                    keyArn.split(":", 6)[5],
+                                    System.nanoTime() + MISSING_REPLICA_MEMORY.toNanos());
+                            LOG.warn(
+                                    "multi-region key {} has no replica in {}; calling it in its"
+                                            + " linked region",
+                                    keyArn,
+                                    localRegion);
+                            return call.apply(keyArn);
+                        });
     }
 
     /** Generates a 256-bit data key under {@code keyArn} with the given encryption context. */
     public CompletableFuture<GeneratedDataKey> generateDataKey(
+            String keyArn, Map<String, String> encryptionContext) {
+        return withReplicaFallback(keyArn, arn -> generateDataKeyAt(arn, encryptionContext));
+    }
+
+    private CompletableFuture<GeneratedDataKey> generateDataKeyAt(
             String keyArn, Map<String, String> encryptionContext) {
         String operation = "GenerateDataKey";
         return withRetries(
@@ -72,6 +157,11 @@ public final class KmsDataKeys {
      * @return the plaintext data key; the caller takes ownership and must zero it
      */
     public CompletableFuture<byte[]> decrypt(
+            String keyArn, byte[] edek, Map<String, String> encryptionContext) {
+        return withReplicaFallback(keyArn, arn -> decryptAt(arn, edek, encryptionContext));
+    }
+
+    private CompletableFuture<byte[]> decryptAt(
             String keyArn, byte[] edek, Map<String, String> encryptionContext) {
         String operation = "Decrypt";
         return withRetries(
@@ -203,6 +293,39 @@ public final class KmsDataKeys {
     }
 
     private <R, T> void attempt(
+            String operation,
+            String keyArn,
+            Supplier<CompletableFuture<R>> call,
+            ResponseHandler<R, T> handler,
+            CompletableFuture<T> result,
+            int attempt,
+            long firstStart) {
+        long wait =
+                budgets.computeIfAbsent(
+                                regionOf(keyArn),
+                                region ->
+                                        new RequestBudget(
+                                                requestsPerSecond,
+                                                Math.max(1, (long) requestsPerSecond)))
+                        .reserve();
+        if (wait > 0) {
+            CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS)
+                    .execute(
+                            () ->
+                                    send(
+                                            operation,
+                                            keyArn,
+                                            call,
+                                            handler,
+                                            result,
+                                            attempt,
+                                            firstStart));
+        } else {
+            send(operation, keyArn, call, handler, result, attempt, firstStart);
+        }
+    }
+
+    private <R, T> void send(
             String operation,
             String keyArn,
             Supplier<CompletableFuture<R>> call,

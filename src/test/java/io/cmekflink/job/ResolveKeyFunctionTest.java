@@ -34,6 +34,14 @@ class ResolveKeyFunctionTest {
 
     private static ResolveKeyFunction function(
             Map<Integer, Long> targets, int maxPending, Duration catchUpTimeout) {
+        return function(targets, maxPending, catchUpTimeout, null);
+    }
+
+    private static ResolveKeyFunction function(
+            Map<Integer, Long> targets,
+            int maxPending,
+            Duration catchUpTimeout,
+            String platformKeyArn) {
         return new ResolveKeyFunction(
                 new KeyLinkRules(Geo.EU, 1000),
                 targets,
@@ -41,7 +49,8 @@ class ResolveKeyFunctionTest {
                 maxPending,
                 catchUpTimeout,
                 false,
-                TestSigning.signatures());
+                TestSigning.signatures(),
+                platformKeyArn);
     }
 
     private static KeyedBroadcastOperatorTestHarness<String, ParsedRecord, KeyChangeRecord, Routed>
@@ -320,6 +329,26 @@ class ResolveKeyFunctionTest {
         h.processBroadcastElement(change(2, explicit), 1);
         h.processElement(record("org-a"), 1);
         assertThat(routed(h).get(1).keyArn).isEqualTo(otherAccount);
+    }
+
+    @Test
+    void orgsWithoutALinkUseThePlatformKey() throws Exception {
+        String platform = arn();
+        var h = harness(function(Map.of(0, 1L), 1000, Duration.ofMinutes(2), platform), null);
+        // Before the replay caught up, a record without a link waits: its link may still come.
+        h.processElement(record("org-never"), 1);
+        assertThat(routed(h)).isEmpty();
+        String own = arn();
+        h.processBroadcastElement(change(0, link("org-u", own, 1)), 1);
+        h.processBroadcastElement(change(1, KeyChangeEvent.unlinked("org-u", 2, 2L)), 1);
+        // Caught up: the waiting record goes under the platform key.
+        assertThat(routed(h)).extracting(r -> r.keyArn).containsExactly(platform);
+        h.processElement(record("org-never"), 1);
+        h.processElement(record("org-u"), 1);
+        assertThat(routed(h))
+                .extracting(r -> r.keyArn)
+                .containsExactly(platform, platform, platform);
+        assertThat(deadLetters(h)).isEmpty();
     }
 
     @Test
