@@ -133,6 +133,26 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
+    /** Sets one config of an existing topic, such as {@code message.timestamp.type}. */
+    public void setTopicConfig(String topic, String key, String value) throws Exception {
+        try (Admin admin = Admin.create(clientProperties())) {
+            admin.incrementalAlterConfigs(
+                            Map.of(
+                                    new org.apache.kafka.common.config.ConfigResource(
+                                            org.apache.kafka.common.config.ConfigResource.Type
+                                                    .TOPIC,
+                                            topic),
+                                    List.of(
+                                            new org.apache.kafka.clients.admin.AlterConfigOp(
+                                                    new org.apache.kafka.clients.admin.ConfigEntry(
+                                                            key, value),
+                                                    org.apache.kafka.clients.admin.AlterConfigOp
+                                                            .OpType.SET))))
+                    .all()
+                    .get(30, TimeUnit.SECONDS);
+        }
+    }
+
     @Override
     public void close() throws Exception {
         cluster.close();
