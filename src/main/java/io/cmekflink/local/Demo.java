@@ -7,6 +7,7 @@ import io.cmekflink.deadletter.DeadLetter;
 import io.cmekflink.job.EncryptJob;
 import io.cmekflink.job.JobSchemas;
 import io.cmekflink.job.Jobs;
+import io.cmekflink.job.RevocationBound;
 import io.cmekflink.kms.KmsCallException;
 import io.cmekflink.kms.KmsErrorKind;
 import io.cmekflink.link.KeyChangeEvent;
@@ -99,12 +100,20 @@ final class Demo {
         java.nio.file.Files.delete(keys.resolve("signing-key.pem"));
         signingPublicKey.toFile().deleteOnExit();
         keys.toFile().deleteOnExit();
-        try (Sandbox sandbox = Sandbox.start(0, 0, 2);
+        try (Sandbox sandbox = startSandbox();
                 KafkaProducer<byte[], byte[]> producer =
                         Topics.producer(sandbox.bootstrapServers());
                 KmsClient kms = sandbox.kms().defaultAccountClient(Sandbox.REGION)) {
             return scenario(sandbox, producer, kms);
         }
+    }
+
+    /** The sandbox, with broker append times on the encrypted topic to measure revocation. */
+    private static Sandbox startSandbox() throws Exception {
+        Sandbox sandbox = Sandbox.start(0, 0, 2);
+        sandbox.kafka()
+                .setTopicConfig(Sandbox.ENCRYPTED_TOPIC, "message.timestamp.type", "LogAppendTime");
+        return sandbox;
     }
 
     private DemoSummary scenario(
@@ -145,14 +154,18 @@ final class Demo {
         sendBatch(producer, generators);
         awaitEncrypted(sandbox, 10L * recordsPerBatch);
 
+        Duration bound = RevocationBound.of(config);
         progress(
                 "disabling the key of "
                         + ECHO
-                        + " in KMS; waiting "
-                        + DEK_MAX_AGE.plusSeconds(1).toSeconds()
-                        + " s for its cached data key to expire");
+                        + " in KMS while its records go on arriving for "
+                        + 2 * bound.toMillis()
+                        + " ms (the revocation bound is "
+                        + bound.toMillis()
+                        + " ms)");
+        long disabledAt = System.currentTimeMillis();
         kms.disableKey(keys.get(ECHO));
-        Thread.sleep(DEK_MAX_AGE.plusSeconds(1).toMillis());
+        long probes = sendUntil(producer, generators.get(ECHO), disabledAt + 2 * bound.toMillis());
 
         progress("batch 3");
         sendBatch(producer, generators);
@@ -184,6 +197,10 @@ final class Demo {
         summary.expectedRewrapped = countUnderKey(config, encrypted, DELTA, keys.get(DELTA));
         progress("scanning every byte written for " + sensitiveValues.size() + " sensitive values");
         scan(sandbox, summary);
+        summary.revocationProbes = probes;
+        summary.revocationBoundMs = bound.toMillis();
+        summary.revocationLatencyMs =
+                revocationLatency(config, encrypted, keys.get(ECHO), disabledAt);
         summary.kmsCalls = kms.callCounts();
         summary.elapsedMs = (System.nanoTime() - started) / 1_000_000;
         progress(summary.passed() ? "all checks passed" : "CHECKS FAILED");
@@ -226,6 +243,8 @@ final class Demo {
                 output.topic: %s
                 dead-letters.topic: %s
                 dek: {max-age: %ds, refresh-ahead: 1s, failure-ttl: 2s}
+                key.health-check-interval: 1s
+                kms.attempt-timeout: 2s
                 checkpoint.interval: 1s
                 kms: {region: %s, endpoint: "%s"}
                 kafka: {bootstrap.servers: "%s"}
@@ -308,6 +327,49 @@ final class Demo {
             sensitiveValues.addAll(entries.get(i).sensitiveValues());
             recordsIn++;
         }
+    }
+
+    /** Sends records of one org, one every 50 ms, until {@code untilMillis}; returns how many. */
+    private long sendUntil(
+            KafkaProducer<byte[], byte[]> producer, KongLogGenerator generator, long untilMillis)
+            throws Exception {
+        long count = 0;
+        while (System.currentTimeMillis() < untilMillis) {
+            GeneratedKongEntry entry = generator.next();
+            RecordMetadata meta =
+                    producer.send(
+                                    new ProducerRecord<>(
+                                            Sandbox.RECORDS_TOPIC,
+                                            entry.orgId().getBytes(StandardCharsets.UTF_8),
+                                            entry.json()))
+                            .get();
+            sent.put(recordId(meta.topic(), meta.partition(), meta.offset()), entry.record());
+            sensitiveValues.addAll(entry.sensitiveValues());
+            recordsIn++;
+            count++;
+            Thread.sleep(50);
+        }
+        return count;
+    }
+
+    /**
+     * The time from disabling a key to the last record encrypted under it, as the broker's append
+     * time of the encrypted topic shows it; 0 when none was encrypted after.
+     */
+    private static long revocationLatency(
+            JobConfig config,
+            List<ConsumerRecord<byte[], byte[]>> encrypted,
+            String keyArn,
+            long disabledAt)
+            throws Exception {
+        RecordOpener opener = RecordOpener.create(JobSchemas.of(config).derived(0));
+        long last = disabledAt;
+        for (ConsumerRecord<byte[], byte[]> r : encrypted) {
+            if (RecordOpener.envelopeOf(opener.decode(r.value())).keyArn().equals(keyArn)) {
+                last = Math.max(last, r.timestamp());
+            }
+        }
+        return last - disabledAt;
     }
 
     private void sendMalformed(KafkaProducer<byte[], byte[]> producer) throws Exception {

@@ -22,6 +22,9 @@ final class DemoSummary {
     Map<String, Long> kmsCalls = new TreeMap<>();
     long elapsedMs;
     DemoReadSide.Result readSide;
+    long revocationProbes;
+    long revocationLatencyMs;
+    long revocationBoundMs;
     long expectedRewrapped;
 
     long deadLetterTotal() {
@@ -34,7 +37,8 @@ final class DemoSummary {
                         && decryptedOk + revokedUnreadable == encrypted
                         && decryptMismatches == 0
                         && plaintextFound == 0
-                        && scannerSelfTestPassed;
+                        && scannerSelfTestPassed
+                        && revocationLatencyMs <= revocationBoundMs;
         return encryptSide && (readSide == null || readSidePassed());
     }
 
@@ -82,6 +86,9 @@ final class DemoSummary {
             root.put("rewrapped", readSide.rewrapped);
             root.put("rewrapped_readable_after_old_key_disabled", readSide.rewrappedReadable);
         }
+        root.put("revocation_latency_ms", revocationLatencyMs);
+        root.put("revocation_bound_ms", revocationBoundMs);
+        root.put("revocation_probe_records", revocationProbes);
         ObjectNode calls = root.putObject("kms_calls");
         kmsCalls.forEach(calls::put);
         root.put("elapsed_ms", elapsedMs);
