@@ -22,7 +22,8 @@ public final class RequestBudget {
     public RequestBudget(double perSecond, long burst) {
         this.intervalNanos = perSecond <= 0 ? 0 : (long) (1_000_000_000L / perSecond);
         this.burst = Math.max(1, burst);
-        this.nextFreeNanos = System.nanoTime();
+        // Starts full: a burst may go at once, then requests are spaced by the rate.
+        this.nextFreeNanos = System.nanoTime() - (this.burst - 1) * intervalNanos;
     }
 
     /** A budget without a limit. */
