@@ -33,6 +33,40 @@ public final class JobHarness {
         kafka.createCompactedTopics(1, List.of(keyChanges()));
     }
 
+    /** Topics of one test, with {@code keyChangePartitions} partitions of the key-change topic. */
+    public JobHarness(EmbeddedKafka kafka, String suffix, int keyChangePartitions)
+            throws Exception {
+        this.kafka = kafka;
+        this.suffix = suffix;
+        kafka.createTopics(2, List.of(records(), encrypted(), deadLetters()));
+        kafka.createCompactedTopics(keyChangePartitions, List.of(keyChanges()));
+    }
+
+    /**
+     * Polls until the broker lists this test's topics. A KRaft broker learns of a new topic when it
+     * replays the metadata log, which can be after the create request has completed, so a job
+     * started at once can find its topics missing.
+     */
+    public void awaitTopics(Duration timeout) throws Exception {
+        List<String> topics = List.of(records(), encrypted(), deadLetters(), keyChanges());
+        try (org.apache.kafka.clients.admin.Admin admin =
+                org.apache.kafka.clients.admin.Admin.create(kafka.clientProperties())) {
+            await(
+                    "topics " + topics + " to be listed",
+                    timeout,
+                    () -> {
+                        try {
+                            return admin.listTopics().names().get().containsAll(topics);
+                        } catch (java.util.concurrent.ExecutionException e) {
+                            return false;
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new AssertionError("interrupted while listing topics");
+                        }
+                    });
+        }
+    }
+
     public String records() {
         return "records-" + suffix;
     }
@@ -163,6 +197,22 @@ public final class JobHarness {
                                 event.orgId().getBytes(StandardCharsets.UTF_8),
                                 event.toBytes()))
                 .get();
+    }
+
+    /**
+     * Signs a key-change event and sends it, keyed by org id, to one partition of the key-change
+     * topic without waiting for the broker, so that thousands of events go out in batches. Call
+     * {@code producer.flush()} and check the returned futures before relying on them.
+     */
+    public java.util.concurrent.Future<RecordMetadata> publishTo(
+            KafkaProducer<byte[], byte[]> producer, int partition, KeyChangeEvent unsigned) {
+        KeyChangeEvent event = TestSigning.sign(unsigned);
+        return producer.send(
+                new ProducerRecord<>(
+                        keyChanges(),
+                        partition,
+                        event.orgId().getBytes(StandardCharsets.UTF_8),
+                        event.toBytes()));
     }
 
     /**
