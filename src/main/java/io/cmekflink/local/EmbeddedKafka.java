@@ -130,6 +130,15 @@ public final class EmbeddedKafka implements AutoCloseable {
                     throw e;
                 }
             }
+            // A topic may be created before every part of the broker lists it; wait until
+            // listing shows it, so that a job started next finds it.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!admin.listTopics().names().get(30, TimeUnit.SECONDS).containsAll(topics)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("topics " + topics + " not listed within 30 s");
+                }
+                Thread.sleep(20);
+            }
         }
     }
 
