@@ -506,18 +506,19 @@ public final class LinkKeyCommand implements Callable<Integer> {
         }
     }
 
-    /** Accepts an absolute http or https URL. */
+    /** Accepts an absolute http or https URL with a host. */
     static final class EndpointConverter implements ITypeConverter<URI> {
         @Override
         public URI convert(String value) {
-            URI uri;
+            URI uri = null;
             try {
                 uri = new URI(value);
             } catch (URISyntaxException e) {
-                throw new TypeConversionException("'" + value + "' is not a URL: " + e.getReason());
+                // Reported below with the expected form.
             }
-            String scheme = uri.getScheme();
-            if (uri.getHost() == null || !("http".equals(scheme) || "https".equals(scheme))) {
+            if (uri == null
+                    || uri.getHost() == null
+                    || !("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))) {
                 throw new TypeConversionException(
                         "'"
                                 + value
