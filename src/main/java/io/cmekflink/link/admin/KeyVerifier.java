@@ -194,7 +194,7 @@ public final class KeyVerifier {
                     "KMS does not support automatic rotation for key "
                             + keyArn
                             + " ("
-                            + KmsErrors.describe(e)
+                            + describe(e)
                             + ")");
             return null;
         } catch (AwsServiceException | SdkClientException e) {
@@ -248,7 +248,7 @@ public final class KeyVerifier {
                             + " denies the encryption context of another org ("
                             + context
                             + ") failed with "
-                            + KmsErrors.describe(e)
+                            + describe(e)
                             + " instead of "
                             + ACCESS_DENIED
                             + "; run --verify again",
@@ -285,7 +285,7 @@ public final class KeyVerifier {
                     "checking the purpose condition of key "
                             + keyArn
                             + " failed with "
-                            + KmsErrors.describe(e));
+                            + describe(e));
             return null;
         }
         warnings.add(
@@ -333,6 +333,20 @@ public final class KeyVerifier {
         return List.copyOf(regions);
     }
 
+    /** Describes a failed call by its AWS error code, message and request id. */
+    private static String describe(Exception e) {
+        String code = KmsErrors.errorCode(e);
+        if (e instanceof AwsServiceException service && code != null) {
+            String message = service.awsErrorDetails().errorMessage();
+            return code
+                    + (message == null ? "" : ": " + message)
+                    + " (request id "
+                    + service.requestId()
+                    + ")";
+        }
+        return KmsErrors.describe(e);
+    }
+
     private static KeyVerificationException failed(
             String call, String keyArn, Exception e, String permission) {
         String code = KmsErrors.errorCode(e);
@@ -354,7 +368,6 @@ public final class KeyVerifier {
             fix = "run --verify again once KMS answers";
         }
         return new KeyVerificationException(
-                call + " of key " + keyArn + " failed with " + KmsErrors.describe(e) + "; " + fix,
-                e);
+                call + " of key " + keyArn + " failed with " + describe(e) + "; " + fix, e);
     }
 }
