@@ -58,13 +58,14 @@ import software.amazon.awssdk.services.kms.KmsClient;
                     + " --region, which must be one of the regions of --geo. Unless --dry-run is"
                     + " given, the command then reads the whole key-change topic with"
                     + " read_committed and without a consumer group, replays the org's events"
-                    + " with the job's rules, and refuses a link that the job would reject: a key"
+                    + " with the job's rules, and rejects a link that the job would reject: a key"
                     + " in another AWS account than the org's pinned one needs"
                     + " --allow-account-change. The event gets the next version of the org and"
                     + " changed_at = now, is signed with --signing-key (Ed25519), and is published"
                     + " with acks=all by an idempotent producer, keyed by the org id.",
-            "With --verify, the key is checked through KMS first (DescribeKey,"
-                    + " GetKeyRotationStatus and GenerateDataKey), with AWS credentials from the"
+            "With --verify, the key is then checked through KMS before the event is signed"
+                    + " (DescribeKey, GetKeyRotationStatus and GenerateDataKey), with AWS"
+                    + " credentials from the"
                     + " AWS SDK's default provider chain: it must be Enabled, SYMMETRIC_DEFAULT"
                     + " and ENCRYPT_DECRYPT, usable under the org's encryption context and denied"
                     + " under another org's (docs/key-policy.md).",
@@ -163,7 +164,6 @@ public final class LinkKeyCommand implements Callable<Integer> {
         }
         PrivateKey signingKey = topicOptions.signingKey(err);
         KeyChangeSignatures signatures = topicOptions.publicKeys();
-        KeyVerification verification = verify ? verify(arn, err) : null;
         KeyChangeHistory history = topicOptions.read(orgId, signatures, err);
         KeyChangeHistory.Replay replay = replay(history, rules, err);
         KeyLink current = replay.current();
@@ -174,6 +174,7 @@ public final class LinkKeyCommand implements Callable<Integer> {
         KeyChangeEvent next = event(version);
         requirePinnedAccount(current, arn);
         decide(rules, current, next);
+        KeyVerification verification = verify ? verify(arn, err) : null;
         KeyChangeEvent signed = topicOptions.sign(next, signingKey, signatures);
         KeyChangePublisher.Published published = topicOptions.publish(signed, err);
         topicOptions.print(spec, signed, published, verification);

@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
             "Unlinks an org from its key by publishing a signed UNLINKED key-change event.",
             "Unless --dry-run is given, the command reads the whole key-change topic with"
                     + " read_committed and without a consumer group, takes the org's event with"
-                    + " the highest version, and refuses when there is none or it is an UNLINKED"
+                    + " the highest version, and fails when there is none or it is an UNLINKED"
                     + " event. The new event gets that version + 1 and changed_at = now, is signed"
                     + " with --signing-key (Ed25519), and is published with acks=all by an"
                     + " idempotent producer, keyed by the org id.",

@@ -32,12 +32,12 @@ record CommandRun(int exitCode, String stdout, String stderr) {
                 err.toString(StandardCharsets.UTF_8));
     }
 
-    /** The lines of stderr. */
+    /** Returns the lines of stderr. */
     List<String> errLines() {
         return stderr.lines().toList();
     }
 
-    /** The first line of stderr, or the empty string. */
+    /** Returns the first line of stderr, or the empty string. */
     String firstErrLine() {
         return stderr.lines().findFirst().orElse("");
     }

@@ -191,7 +191,7 @@ class KeyLinkCommandsKafkaTest {
                 + System.lineSeparator();
     }
 
-    /** A key in the org's account whose policy allows the platform what the job needs. */
+    /** Creates a key in the org's account whose policy allows the platform what the job needs. */
     private static String orgKey(boolean orgCondition, boolean purposeCondition) {
         String arn = kms.createKey(ORG_ACCOUNT, REGION);
         grantPlatform(arn, orgCondition, purposeCondition);
@@ -213,7 +213,7 @@ class KeyLinkCommandsKafkaTest {
     }
 
     @Test
-    void linkRelinkAndUnlinkPublishVersionsOneToThree() throws Exception {
+    void versionsFollowTheTopic() throws Exception {
         String topic = newTopic();
 
         CommandRun first = link(topic, ARN_A);
@@ -271,11 +271,11 @@ class KeyLinkCommandsKafkaTest {
         String topic = newTopic();
         assertThat(link(topic, ARN_A).exitCode()).isZero();
 
-        CommandRun refused = link(topic, ARN_B);
+        CommandRun rejected = link(topic, ARN_B);
 
-        assertThat(refused.exitCode()).isEqualTo(2);
-        assertThat(refused.stdout()).isEmpty();
-        assertThat(refused.stderr())
+        assertThat(rejected.exitCode()).isEqualTo(2);
+        assertThat(rejected.stdout()).isEmpty();
+        assertThat(rejected.stderr())
                 .isEqualTo(
                         "error: invalid key_arn '"
                                 + ARN_B
@@ -306,10 +306,10 @@ class KeyLinkCommandsKafkaTest {
         assertThat(link(topic, ARN_A).exitCode()).isZero();
         assertThat(unlink(topic).exitCode()).isZero();
 
-        CommandRun refused = link(topic, ARN_B);
+        CommandRun rejected = link(topic, ARN_B);
 
-        assertThat(refused.exitCode()).isEqualTo(2);
-        assertThat(refused.firstErrLine()).contains("pinned to AWS account 111122223333");
+        assertThat(rejected.exitCode()).isEqualTo(2);
+        assertThat(rejected.firstErrLine()).contains("pinned to AWS account 111122223333");
         assertThat(link(topic, ARN_A).stdout()).contains("\"version\":3,");
     }
 
@@ -526,6 +526,22 @@ class KeyLinkCommandsKafkaTest {
     }
 
     @Test
+    void pinnedAccountIsCheckedBeforeKms() throws Exception {
+        String topic = newTopic();
+        assertThat(link(topic, ARN_A).exitCode()).isZero();
+        String arn = orgKey(true, true);
+        long describeCalls = kms.callCount("DescribeKey");
+        long dataKeyCalls = kms.callCount("GenerateDataKey");
+
+        CommandRun run = link(topic, arn, "--verify", "--kms-endpoint", kms.endpoint().toString());
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.firstErrLine()).contains("pinned to AWS account 111122223333");
+        assertThat(kms.callCount("DescribeKey")).isEqualTo(describeCalls);
+        assertThat(kms.callCount("GenerateDataKey")).isEqualTo(dataKeyCalls);
+    }
+
+    @Test
     void verifyOfReplicatedMultiRegionKey() {
         String arn = kms.createMultiRegionKey(ORG_ACCOUNT, REGION, "acme prod");
         String replica = kms.replicateKey(arn, "eu-central-1");
@@ -624,7 +640,7 @@ class KeyLinkCommandsKafkaTest {
     }
 
     @Test
-    void verifyRejectsKeyWithoutGenerateDataKeyForTheOrg() {
+    void verifyRejectsDeniedDataKey() {
         String arn = kms.createKey(ORG_ACCOUNT, REGION);
         kms.policy(arn).allow(PLATFORM, KmsAction.DESCRIBE_KEY, KmsAction.GET_KEY_ROTATION_STATUS);
 

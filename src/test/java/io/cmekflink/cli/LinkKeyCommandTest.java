@@ -20,7 +20,10 @@ class LinkKeyCommandTest {
     private static final String KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab";
     private static final String ARN = "arn:aws:kms:eu-west-1:111122223333:key/" + KEY_ID;
 
-    /** A valid dry run; {@code overrides} replace or add options. */
+    /**
+     * Runs a valid dry run whose options {@code overrides} replaces or extends. An option of {@code
+     * overrides} that is followed by another option or by nothing is a flag.
+     */
     private static CommandRun link(String... overrides) {
         List<String> args = new ArrayList<>();
         args.addAll(
@@ -91,7 +94,7 @@ class LinkKeyCommandTest {
     }
 
     @Test
-    void dryRunAcceptsMultiRegionKeyInSecondRegion() {
+    void dryRunAcceptsMultiRegionKey() {
         String mrk =
                 "arn:aws:kms:eu-central-1:111122223333:key/mrk-" + "0123456789abcdef".repeat(2);
 

@@ -67,27 +67,30 @@ public final class KeyChangeHistory {
         events.add(event);
     }
 
-    /** The number of records read, of any org. */
+    /** Returns the number of records read, of any org. */
     public long records() {
         return records;
     }
 
-    /** The number of records, of any org, that are not key-change events. */
+    /** Returns the number of records, of any org, that are not key-change events. */
     public long undecodable() {
         return undecodable;
     }
 
-    /** The number of events of the org that no given public key verifies. */
+    /** Returns the number of events of the org that no given public key verifies. */
     public long unverified() {
         return unverified;
     }
 
-    /** The number of events of the org that were kept. */
+    /** Returns the number of events of the org that were kept. */
     public int events() {
         return events.size();
     }
 
-    /** The event of the org with the highest version; the first one read among equal versions. */
+    /**
+     * Returns the event of the org with the highest version. Among equal versions, it is the first
+     * one read.
+     */
     public Optional<KeyChangeEvent> latest() {
         KeyChangeEvent latest = null;
         for (KeyChangeEvent event : events) {
@@ -100,8 +103,8 @@ public final class KeyChangeHistory {
 
     /**
      * Applies the org's events to an empty link with the job's rules, in version order and, among
-     * equal versions, in the order they were read. On one partition, which holds every event keyed
-     * by the org id, this is the order in which the job applies them whenever their versions
+     * equal versions, in the order they were read. On one partition, which contains every event
+     * keyed by the org id, this is the order in which the job applies them whenever their versions
      * increase with their offsets, as the commands of this package publish them.
      */
     public Replay replay(KeyLinkRules rules) {

@@ -42,7 +42,7 @@ public final class KeyChangePublisher {
         this.timeout = timeout;
     }
 
-    /** Where the broker stored an event. */
+    /** The topic, partition and offset at which the broker stored an event. */
     public record Published(String topic, int partition, long offset) {}
 
     /**

@@ -3,7 +3,7 @@ package io.cmekflink.link.admin;
 import java.util.List;
 
 /**
- * What {@link KeyVerifier} found out about a key that passed its checks.
+ * The findings of {@link KeyVerifier} about a key that passed its checks.
  *
  * @param keyState the {@code KeyState} that DescribeKey returned, always {@code Enabled}
  * @param keySpec always {@code SYMMETRIC_DEFAULT}

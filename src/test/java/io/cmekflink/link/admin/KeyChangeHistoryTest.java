@@ -71,7 +71,7 @@ class KeyChangeHistoryTest {
     }
 
     @Test
-    void eventsTheRulesRejectDoNotChangeTheLink() {
+    void rejectedEventsKeepTheLink() {
         KeyChangeHistory history = new KeyChangeHistory("acme", null);
         history.accept(signed(linked("acme", 1, "111122223333")));
         history.accept(
