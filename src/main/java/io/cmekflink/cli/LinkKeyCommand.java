@@ -160,13 +160,18 @@ public final class LinkKeyCommand implements Callable<Integer> {
         if (topicOptions.dryRun) {
             KeyVerification verification = verify ? verify(arn, err) : null;
             topicOptions.print(spec, event(draftVersion), null, verification);
-            return 0;
+        } else {
+            publish(rules, arn, err);
         }
+        return 0;
+    }
+
+    /** Reads the org's link from the topic, checks the new one against it and publishes it. */
+    private void publish(KeyLinkRules rules, KeyArn arn, PrintWriter err) {
         PrivateKey signingKey = topicOptions.signingKey(err);
         KeyChangeSignatures signatures = topicOptions.publicKeys();
         KeyChangeHistory history = topicOptions.read(orgId, signatures, err);
-        KeyChangeHistory.Replay replay = replay(history, rules, err);
-        KeyLink current = replay.current();
+        KeyLink current = replay(history, rules, err).current();
         long version =
                 topicOptions.version != null
                         ? topicOptions.version
@@ -174,11 +179,11 @@ public final class LinkKeyCommand implements Callable<Integer> {
         KeyChangeEvent next = event(version);
         requirePinnedAccount(current, arn);
         decide(rules, current, next);
+
         KeyVerification verification = verify ? verify(arn, err) : null;
         KeyChangeEvent signed = topicOptions.sign(next, signingKey, signatures);
         KeyChangePublisher.Published published = topicOptions.publish(signed, err);
         topicOptions.print(spec, signed, published, verification);
-        return 0;
     }
 
     private KeyChangeEvent event(long version) {
