@@ -9,7 +9,14 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "cmek-flink 0.1.0",
         description = "Encrypts marked Avro fields under each org's AWS KMS key.",
-        subcommands = {RunCommand.class, DeadLettersCommand.class, ReplayCommand.class})
+        subcommands = {
+            RunCommand.class,
+            DeadLettersCommand.class,
+            ReplayCommand.class,
+            LinkKeyCommand.class,
+            UnlinkKeyCommand.class,
+            KeygenCommand.class
+        })
 public final class Main implements Runnable {
 
     @Override

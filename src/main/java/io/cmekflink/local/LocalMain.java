@@ -1,8 +1,11 @@
 package io.cmekflink.local;
 
 import io.cmekflink.cli.DeadLettersCommand;
+import io.cmekflink.cli.KeygenCommand;
+import io.cmekflink.cli.LinkKeyCommand;
 import io.cmekflink.cli.Main;
 import io.cmekflink.cli.ReplayCommand;
+import io.cmekflink.cli.UnlinkKeyCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -19,7 +22,10 @@ import picocli.CommandLine.Command;
             LocalRunCommand.class,
             DemoCommand.class,
             DeadLettersCommand.class,
-            ReplayCommand.class
+            ReplayCommand.class,
+            LinkKeyCommand.class,
+            UnlinkKeyCommand.class,
+            KeygenCommand.class
         })
 public final class LocalMain implements Runnable {
 

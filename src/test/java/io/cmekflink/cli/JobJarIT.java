@@ -13,8 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The job jar's commands run with plain {@code java -jar}, without Flink on the classpath: the
- * cluster provides Flink to {@code flink run}, but {@code dead-letters} and {@code replay} run
- * anywhere.
+ * cluster provides Flink to {@code flink run}, but {@code dead-letters}, {@code replay}, {@code
+ * link-key}, {@code unlink-key} and {@code keygen} run anywhere.
  */
 class JobJarIT {
 
@@ -38,7 +38,8 @@ class JobJarIT {
         assertThat(Files.exists(JAR)).as(JAR + " is built before integration tests").isTrue();
         String result = run("--help");
         assertThat(result).startsWith("0\n");
-        assertThat(result).contains("run", "dead-letters", "replay");
+        assertThat(result)
+                .contains("run", "dead-letters", "replay", "link-key", "unlink-key", "keygen");
         assertThat(result).doesNotContain("NoClassDefFoundError");
     }
 
@@ -56,5 +57,89 @@ class JobJarIT {
         assertThat(result).startsWith("2\n");
         assertThat(result).contains("error:");
         assertThat(result).doesNotContain("NoClassDefFoundError");
+    }
+
+    @Test
+    void linkKeyHelpRuns() throws Exception {
+        String result = run("link-key", "--help");
+
+        assertThat(result).startsWith("0\n");
+        assertThat(result).contains("Usage: cmek-flink link-key", "--verify", "--dry-run");
+        assertThat(result).doesNotContain("NoClassDefFoundError");
+    }
+
+    @Test
+    void linkKeyDryRunValidates() throws Exception {
+        String arn = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+        String valid =
+                run(
+                        "link-key",
+                        "--org",
+                        "acme",
+                        "--name",
+                        "prod",
+                        "--arn",
+                        arn,
+                        "--region",
+                        "eu-west-1",
+                        "--geo",
+                        "EU",
+                        "--dry-run");
+        String outsideGeo =
+                run(
+                        "link-key",
+                        "--org",
+                        "acme",
+                        "--name",
+                        "prod",
+                        "--arn",
+                        arn,
+                        "--region",
+                        "eu-west-1",
+                        "--geo",
+                        "US",
+                        "--dry-run");
+
+        // Without an SLF4J provider in the job jar, stderr may start with SLF4J's warnings.
+        assertThat(valid).startsWith("0\n");
+        assertThat(valid.lines())
+                .anySatisfy(
+                        line ->
+                                assertThat(line)
+                                        .startsWith(
+                                                "{\"org_id\":\"acme\",\"change\":\"LINKED\","
+                                                        + "\"version\":1,")
+                                        .endsWith("\"dry_run\":true}"));
+        assertThat(outsideGeo).startsWith("2\n");
+        assertThat(outsideGeo.lines())
+                .contains(
+                        "error: invalid region 'eu-west-1': outside geo US, whose regions are"
+                                + " [us-west-2, us-east-2]");
+        assertThat(valid + outsideGeo).doesNotContain("NoClassDefFoundError");
+    }
+
+    @Test
+    void keygenWritesAKeyPair() throws Exception {
+        Path dir = Files.createTempDirectory("cmek-flink-keygen");
+        Path privateFile = dir.resolve("signing.pem");
+        Path publicFile = dir.resolve("signing.pub.pem");
+        try {
+            String result =
+                    run(
+                            "keygen",
+                            "--private-key",
+                            privateFile.toString(),
+                            "--public-key",
+                            publicFile.toString());
+
+            assertThat(result).startsWith("0\n");
+            assertThat(result).contains("{\"private_key\":\"" + privateFile + "\"");
+            assertThat(Files.readString(publicFile)).startsWith("-----BEGIN PUBLIC KEY-----");
+        } finally {
+            Files.deleteIfExists(privateFile);
+            Files.deleteIfExists(publicFile);
+            Files.deleteIfExists(dir);
+        }
     }
 }
