@@ -48,16 +48,20 @@ while true; do
 done
 log "the cluster has ${slots} task slots"
 
-# TODO: link a key for the demo org here, before the job starts. The job jar has no link-key
-# command yet, so nothing links org-demo to its key, and every org-demo record waits for
-# link.wait (5 minutes by default) and then becomes a NO_KEY_LINKED dead letter.
-# The command will write a signed key-change event to the key-changes topic. Flink is provided
-# in the job jar, so it needs Flink's libraries on the class path, for example:
-#   java -cp "${JAR}:/opt/flink/lib/*" io.cmekflink.cli.Main link-key \
-#       --job "$JOB_FILE" --org org-demo \
-#       --key-arn arn:aws:kms:eu-west-1:111122223333:key/bc236807-76d8-489e-94b8-aeb46403fcf0
-# The options above are a proposal: the command and its options do not exist yet.
-log "NOTE: no key is linked for org-demo, because the link-key command does not exist yet"
+# Link org-demo to its seeded key with a signed key-change event. The signing key pair lives
+# in the signing-keys volume, so that later runs sign with the key whose public half the
+# running job holds. The commands of the job jar need no Flink classes.
+KEYS=/opt/job/keys
+CLI=(java -Daws.disableEc2Metadata=true -jar "$JAR")
+if [ ! -f "$KEYS/signing-key.pem" ]; then
+    "${CLI[@]}" keygen --private-key "$KEYS/signing-key.pem" --public-key "$KEYS/signing-public.pem"
+fi
+"${CLI[@]}" link-key --org org-demo --name org-demo \
+    --arn arn:aws:kms:eu-west-1:111122223333:key/bc236807-76d8-489e-94b8-aeb46403fcf0 \
+    --region eu-west-1 --geo EU --bootstrap kafka:19092 --topic key-changes \
+    --signing-key "$KEYS/signing-key.pem" --public-key "$KEYS/signing-public.pem" \
+    || fail "linking org-demo failed; see the message above"
+log "linked org-demo to its key"
 
 # `flink list` prints a line "<time> : <job id> : <name> (<state>)" per running or scheduled
 # job. Its output goes into a variable first, because with pipefail `flink list | grep -q` can
