@@ -23,11 +23,11 @@ import java.util.regex.Pattern;
 /**
  * A parsed and validated job definition.
  *
- * <p>A job file is YAML. Keys may be nested ({@code kms: {region: eu-west-1}}) or dotted ({@code
- * kms.region: eu-west-1}). Keys under {@code kafka.} pass to every Kafka client of the job and keys
- * under {@code flink.} to Flink's configuration; every other key must be one of {@link
- * JobOptions#ALL}, and an unknown key or an invalid value is an error naming both. Values may refer
- * to environment variables as {@code ${NAME}} or {@code ${NAME:-default}}.
+ * <p>A job file is YAML. Keys may be nested ({@code kms: {local-region: eu-west-1}}) or dotted
+ * ({@code kms.local-region: eu-west-1}). Keys under {@code kafka.} pass to every Kafka client of
+ * the job and keys under {@code flink.} to Flink's configuration; every other key must be one of
+ * {@link JobOptions#ALL}, and an unknown key or an invalid value is an error naming both. Values
+ * may refer to environment variables as {@code ${NAME}} or {@code ${NAME:-default}}.
  *
  * <p>{@link #toString()} masks the values of keys that look like secrets.
  */
@@ -275,10 +275,10 @@ public final class JobConfig implements Serializable {
             throw new ConfigException(
                     source + ": records.format " + format + " needs records.schema, a schema file");
         }
-        String region = get(JobOptions.KMS_REGION);
+        String region = get(JobOptions.KMS_LOCAL_REGION);
         if (!region.matches("[a-z]{2}(-[a-z]+)+-[0-9]+")) {
             throw ConfigException.invalid(
-                    "kms.region", region, "not an AWS region name such as eu-west-1");
+                    "kms.local-region", region, "not an AWS region name such as eu-west-1");
         }
         for (Option<String> arn :
                 List.of(

@@ -271,9 +271,9 @@ public final class JobOptions {
                     "How long a key that KMS refused (disabled, deleted, denied) stays refused"
                             + " without another KMS call.");
 
-    public static final Option<String> KMS_REGION =
+    public static final Option<String> KMS_LOCAL_REGION =
             Option.string(
-                            "kms.region",
+                            "kms.local-region",
                             null,
                             "AWS region that the job runs in; KMS calls for a key go to the key's"
                                     + " own region.")
@@ -328,8 +328,8 @@ public final class JobOptions {
                     "kms.prefer-local-replica",
                     true,
                     "For a multi-region key linked in the geo's other region, call its replica in"
-                            + " kms.region, falling back to the linked region when the replica"
-                            + " does not exist.");
+                        + " kms.local-region, falling back to the linked region when the replica"
+                        + " does not exist.");
 
     public static final Option<Integer> KMS_REQUEST_BUDGET =
             Option.integer(
@@ -476,7 +476,7 @@ public final class JobOptions {
                     DEK_MAX_ENCRYPTIONS,
                     DEK_MAX_ENTRIES,
                     DEK_FAILURE_TTL,
-                    KMS_REGION,
+                    KMS_LOCAL_REGION,
                     KMS_ENDPOINT,
                     KMS_MAX_CONCURRENCY,
                     KMS_ATTEMPT_TIMEOUT,

@@ -17,7 +17,7 @@ final class KmsConfig {
     static KmsSettings kmsSettings(JobConfig config) {
         String endpoint = config.get(JobOptions.KMS_ENDPOINT);
         return new KmsSettings(
-                config.get(JobOptions.KMS_REGION),
+                config.get(JobOptions.KMS_LOCAL_REGION),
                 endpoint.isEmpty() ? null : URI.create(endpoint),
                 config.get(JobOptions.KMS_MAX_CONCURRENCY),
                 config.get(JobOptions.KMS_ATTEMPT_TIMEOUT),

@@ -239,7 +239,7 @@ public final class Replayer {
                                     Region.of(
                                             parts.length == 6
                                                     ? parts[3]
-                                                    : config.get(JobOptions.KMS_REGION)))
+                                                    : config.get(JobOptions.KMS_LOCAL_REGION)))
                             .httpClient(UrlConnectionHttpClient.create());
             String endpoint = config.get(JobOptions.KMS_ENDPOINT);
             if (!endpoint.isEmpty()) {

@@ -246,7 +246,7 @@ final class Demo {
                 key.health-check-interval: 1s
                 kms.attempt-timeout: 2s
                 checkpoint.interval: 1s
-                kms: {region: %s, endpoint: "%s"}
+                kms: {local-region: %s, endpoint: "%s"}
                 kafka: {bootstrap.servers: "%s"}
                 flink:
                   rest.bind-address: 127.0.0.1

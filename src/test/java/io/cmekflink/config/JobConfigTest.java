@@ -19,7 +19,7 @@ class JobConfigTest {
             output.topic: out
             dead-letters.topic: dlq
             kms:
-              region: eu-west-1
+              local-region: eu-west-1
             kafka:
               bootstrap.servers: ${BOOTSTRAP:-127.0.0.1:9092}
             """;
@@ -118,10 +118,14 @@ class JobConfigTest {
 
     @Test
     void endpointsRegionsAndDepthsAreChecked() {
-        assertThatThrownBy(() -> parse(MINIMAL.replace("region: eu-west-1", "region: mars-1")))
+        assertThatThrownBy(
+                        () ->
+                                parse(
+                                        MINIMAL.replace(
+                                                "local-region: eu-west-1", "local-region: mars-1")))
                 .hasMessage(
-                        "invalid value 'mars-1' for kms.region: not an AWS region name such as"
-                                + " eu-west-1");
+                        "invalid value 'mars-1' for kms.local-region: not an AWS region name such"
+                                + " as eu-west-1");
         assertThatThrownBy(() -> parse(MINIMAL + "kms.endpoint: not a url\n"))
                 .hasMessage(
                         "invalid value 'not a url' for kms.endpoint: not a URL; write e.g."

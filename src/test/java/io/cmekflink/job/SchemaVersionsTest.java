@@ -65,7 +65,7 @@ class SchemaVersionsTest {
                     key-changes.public-keys: [control-plane.pem]
                     output.topic: o
                     dead-letters.topic: d
-                    kms.region: eu-west-1
+                    kms.local-region: eu-west-1
                     kms.endpoint: "%s"
                     kafka.bootstrap.servers: "127.0.0.1:1"
                     """

@@ -148,7 +148,7 @@ public final class JobHarness {
                 output.topic: %s
                 dead-letters.topic: %s
                 checkpoint.interval: 500ms
-                kms: {region: eu-west-1, endpoint: "%s"}
+                kms: {local-region: eu-west-1, endpoint: "%s"}
                 kafka: {bootstrap.servers: "%s"}
                 %s
                 """
