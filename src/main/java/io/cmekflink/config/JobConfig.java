@@ -283,7 +283,8 @@ public final class JobConfig implements Serializable {
         for (Option<String> arn :
                 List.of(
                         JobOptions.ENCRYPTION_PLATFORM_KEY_ARN,
-                        JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN)) {
+                        JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN,
+                        JobOptions.STATE_PLATFORM_KEY_ARN)) {
             String value = get(arn);
             if (!value.isEmpty()
                     && !value.matches(

@@ -35,6 +35,16 @@ public final class JobOptions {
                             + " default consumer group id, so two jobs on one cluster need"
                             + " different names. The default is cmek-flink-<job.type>.");
 
+    public static final Option<String> STATE_PLATFORM_KEY_ARN =
+            Option.string(
+                    "state.platform-key-arn",
+                    "",
+                    "Key ARN of the platform's own KMS key that seals the records waiting in"
+                            + " Flink state (for a key link, or in flight to KMS), so that"
+                            + " checkpoints and savepoints hold no plaintext of them. Costs one"
+                            + " more AES-GCM seal and open per record. Empty keeps them in"
+                            + " plaintext in state.");
+
     public static final Option<Integer> PARALLELISM =
             Option.integer(
                     "job.parallelism", 0, 0, "Parallelism of the job; 0 keeps Flink's default.");
@@ -446,6 +456,7 @@ public final class JobOptions {
                     JOB_TYPE,
                     JOB_NAME,
                     PARALLELISM,
+                    STATE_PLATFORM_KEY_ARN,
                     GEO,
                     RECORDS_TOPIC,
                     RECORDS_FORMAT,

@@ -41,6 +41,7 @@ public final class DecryptJob {
                         config.get(JobOptions.RECORDS_TOPIC),
                         config.get(JobOptions.OUTPUT_TOPIC),
                         config.get(JobOptions.DEAD_LETTERS_TOPIC)));
+        JobParts.checkExactlyOnce(config);
         LOG.info(
                 "starting {}: decrypting {} into {}",
                 config.get(JobOptions.JOB_NAME),

@@ -75,6 +75,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     private final int describeKeyBudget;
     private final int requestBudget;
     private final boolean preferLocalReplica;
+    private final String stateKeyArn;
     private final String platformKeyArn;
     private final Duration sealedRetention;
 
@@ -82,6 +83,8 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     private transient DekCache deks;
     private transient DekCache platformDeks;
     private transient KeyHealthChecker health;
+    private transient StateKeys stateKeys;
+    private transient io.cmekflink.crypto.StateSealer stateSealer;
     private transient List<RecordSealer> sealers;
     private transient List<StrictRecordDecoder> decoders;
     private transient long[] writerFingerprints;
@@ -101,6 +104,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         this.requestBudget = config.get(JobOptions.KMS_REQUEST_BUDGET);
         this.preferLocalReplica = config.get(JobOptions.KMS_PREFER_LOCAL_REPLICA);
         this.platformKeyArn = config.get(JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN);
+        this.stateKeyArn = config.get(JobOptions.STATE_PLATFORM_KEY_ARN);
         this.sealedRetention = config.get(JobOptions.DEAD_LETTERS_SEALED_RETENTION);
     }
 
@@ -158,6 +162,10 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
             writerFingerprints[i] = schemas.writerFingerprint(i);
         }
         deadLetterLog = new RateLimitedLog(LOG, 10_000);
+        if (!stateKeyArn.isEmpty()) {
+            stateKeys = new StateKeys(stateKeyArn, kmsSettings, geoRegions);
+            stateSealer = new io.cmekflink.crypto.StateSealer(stateKeys);
+        }
         LOG.info(
                 "encrypt step {} opened: KMS region {}, endpoint {}, DEK max age {}",
                 getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
@@ -195,6 +203,9 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         if (health != null) {
             health.close();
         }
+        if (stateKeys != null) {
+            stateKeys.close();
+        }
         if (clients != null) {
             clients.close();
         }
@@ -203,6 +214,9 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     @Override
     public void asyncInvoke(Routed routed, ResultFuture<OutputRecord> result) {
         try {
+            if (routed.record != null && routed.record.sealed) {
+                unseal(routed.record);
+            }
             switch (routed.kind) {
                 case Routed.CONTROL -> {
                     deks.invalidateOrg(routed.orgId);
@@ -223,6 +237,20 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         } catch (RuntimeException e) {
             result.complete(List.of(internalError(routed, e)));
         }
+    }
+
+    /** Opens the values that the resolve step sealed under the platform state key. */
+    private void unseal(ParsedRecord record) {
+        if (stateSealer == null) {
+            throw new IllegalStateException(
+                    "a record sealed under a state key arrived, but state.platform-key-arn is not"
+                            + " set for this step");
+        }
+        record.avro = stateSealer.open(record.avro);
+        if (record.original != null) {
+            record.original = stateSealer.open(record.original);
+        }
+        record.sealed = false;
     }
 
     private void encrypt(Routed routed, ResultFuture<OutputRecord> result, int attempt) {

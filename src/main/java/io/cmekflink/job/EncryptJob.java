@@ -67,6 +67,7 @@ public final class EncryptJob {
                         config.get(JobOptions.OUTPUT_TOPIC),
                         config.get(JobOptions.DEAD_LETTERS_TOPIC),
                         config.get(JobOptions.KEY_CHANGES_TOPIC)));
+        JobParts.checkExactlyOnce(config);
         Map<Integer, Long> catchUp =
                 KeyChangeCatchUp.lastOffsets(
                         config.kafka(),
@@ -110,18 +111,25 @@ public final class EncryptJob {
                         .connect(keyChanges)
                         .process(
                                 new ResolveKeyFunction(
-                                        new KeyLinkRules(
-                                                geo,
-                                                config.get(
-                                                        JobOptions.KEY_CHANGES_MAX_VERSION_JUMP)),
-                                        catchUp,
-                                        config.get(JobOptions.LINK_WAIT),
-                                        config.get(JobOptions.LINK_MAX_PENDING_PER_ORG),
-                                        config.get(JobOptions.KEY_CHANGES_CATCH_UP_TIMEOUT),
-                                        !config.get(JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN)
-                                                .isEmpty(),
-                                        signatures(config),
-                                        config.get(JobOptions.ENCRYPTION_PLATFORM_KEY_ARN)))
+                                                new KeyLinkRules(
+                                                        geo,
+                                                        config.get(
+                                                                JobOptions
+                                                                        .KEY_CHANGES_MAX_VERSION_JUMP)),
+                                                catchUp,
+                                                config.get(JobOptions.LINK_WAIT),
+                                                config.get(JobOptions.LINK_MAX_PENDING_PER_ORG),
+                                                config.get(JobOptions.KEY_CHANGES_CATCH_UP_TIMEOUT),
+                                                !config.get(
+                                                                JobOptions
+                                                                        .DEAD_LETTERS_PLATFORM_KEY_ARN)
+                                                        .isEmpty(),
+                                                signatures(config),
+                                                config.get(JobOptions.ENCRYPTION_PLATFORM_KEY_ARN))
+                                        .withStateSealing(
+                                                config.get(JobOptions.STATE_PLATFORM_KEY_ARN),
+                                                KmsConfig.kmsSettings(config),
+                                                KmsConfig.geoRegions(config)))
                         .name("resolve key")
                         .uid(UID_RESOLVE);
 

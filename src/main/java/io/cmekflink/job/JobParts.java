@@ -18,9 +18,13 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The Kafka sources and sinks and the environment settings that every job type shares. */
 final class JobParts {
+
+    private static final Logger LOG = LoggerFactory.getLogger(JobParts.class);
 
     private JobParts() {}
 
@@ -72,7 +76,8 @@ final class JobParts {
         if (exactlyOnce && !props.containsKey("transaction.timeout.ms")) {
             // The sink's default (1 h) exceeds the broker's default maximum of 15 minutes.
             props.setProperty(
-                    "transaction.timeout.ms", String.valueOf(Duration.ofMinutes(10).toMillis()));
+                    "transaction.timeout.ms",
+                    String.valueOf(DEFAULT_TRANSACTION_TIMEOUT.toMillis()));
         }
         props.setProperty("compression.type", props.getProperty("compression.type", "lz4"));
         var builder =
@@ -133,6 +138,101 @@ final class JobParts {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ConfigException("interrupted while checking topics", e);
+        }
+    }
+
+    /** The transaction timeout the sinks use when the job file sets none: 10 minutes. */
+    static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(10);
+
+    /**
+     * Checks, before any record is read, that exactly-once delivery can work: a Kafka transaction
+     * stays open for one checkpoint interval plus the checkpoint's own duration and any restart, so
+     * {@code transaction.timeout.ms} must exceed the interval by at least a minute; and the broker
+     * refuses a timeout above its {@code transaction.max.timeout.ms}.
+     *
+     * @throws ConfigException naming both values and the fix
+     */
+    static void checkExactlyOnce(JobConfig config) {
+        if (!config.get(JobOptions.DELIVERY_GUARANTEE).equals("exactly-once")) {
+            return;
+        }
+        long timeout = transactionTimeout(config).toMillis();
+        long interval = config.get(JobOptions.CHECKPOINT_INTERVAL).toMillis();
+        if (timeout < interval + Duration.ofMinutes(1).toMillis()) {
+            throw new ConfigException(
+                    config.source()
+                            + ": kafka.transaction.timeout.ms ("
+                            + timeout
+                            + ") must exceed checkpoint.interval ("
+                            + interval
+                            + " ms) by at least a minute, because a transaction stays open until"
+                            + " the next checkpoint completes; raise the timeout or shorten the"
+                            + " interval");
+        }
+        Long brokerMax = brokerTransactionMax(config);
+        if (brokerMax != null && timeout > brokerMax) {
+            throw new ConfigException(
+                    config.source()
+                            + ": kafka.transaction.timeout.ms ("
+                            + timeout
+                            + ") exceeds the broker's transaction.max.timeout.ms ("
+                            + brokerMax
+                            + "), so the broker would refuse the job's transactions; lower the"
+                            + " timeout or raise the broker's maximum");
+        }
+    }
+
+    /** The producers' transaction timeout: the job file's, or the default. */
+    static Duration transactionTimeout(JobConfig config) {
+        String value = config.kafka().get("transaction.timeout.ms");
+        if (value == null) {
+            return DEFAULT_TRANSACTION_TIMEOUT;
+        }
+        try {
+            return Duration.ofMillis(Long.parseLong(value.trim()));
+        } catch (NumberFormatException e) {
+            throw new ConfigException(
+                    config.source()
+                            + ": invalid value '"
+                            + value
+                            + "' for kafka.transaction.timeout.ms: expected milliseconds");
+        }
+    }
+
+    /** The broker's transaction.max.timeout.ms, or null when the broker does not tell. */
+    private static Long brokerTransactionMax(JobConfig config) {
+        Properties props = config.kafkaProperties();
+        props.remove("transaction.timeout.ms");
+        try (Admin admin = Admin.create(props)) {
+            var nodes =
+                    admin.describeCluster()
+                            .nodes()
+                            .get(CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            if (nodes.isEmpty()) {
+                return null;
+            }
+            var broker =
+                    new org.apache.kafka.common.config.ConfigResource(
+                            org.apache.kafka.common.config.ConfigResource.Type.BROKER,
+                            String.valueOf(nodes.iterator().next().id()));
+            var entry =
+                    admin.describeConfigs(List.of(broker))
+                            .all()
+                            .get(CHECK_TIMEOUT.toSeconds(), TimeUnit.SECONDS)
+                            .get(broker)
+                            .get("transaction.max.timeout.ms");
+            return entry == null || entry.value() == null ? null : Long.parseLong(entry.value());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (Exception e) {
+            // Without the permission to describe broker configs the check is skipped; the sink
+            // then reports a refused timeout itself when it starts.
+            LOG.warn(
+                    "could not read the broker's transaction.max.timeout.ms, so the transaction"
+                            + " timeout is not checked against it: {}",
+                    e.toString());
+            return null;
         }
     }
 

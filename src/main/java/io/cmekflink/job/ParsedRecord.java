@@ -51,6 +51,12 @@ public class ParsedRecord {
     public int recordIdPartition;
     public long recordIdOffset;
 
+    /**
+     * True when {@link #avro} and {@link #original} are sealed under the platform state key,
+     * because the record may wait in state.
+     */
+    public boolean sealed;
+
     /** When the record entered the job, in epoch milliseconds, for the link wait. */
     public long arrivedAt;
 

@@ -83,6 +83,11 @@ public final class ResolveKeyFunction
     private final boolean sealDeadLetters;
     private final KeyChangeSignatures signatures;
     private final String platformKeyArn;
+    private String stateKeyArn;
+    private io.cmekflink.kms.KmsSettings stateKmsSettings;
+    private List<String> stateGeoRegions;
+    private transient StateKeys stateKeys;
+    private transient io.cmekflink.crypto.StateSealer sealer;
 
     private transient ListState<ParsedRecord> pending;
     private transient ValueState<Long> firstPendingAt;
@@ -130,8 +135,31 @@ public final class ResolveKeyFunction
         this.catchUpTimeoutMillis = catchUpTimeout.toMillis();
     }
 
+    /**
+     * Seals the values of records under a DEK of the platform state key before they can wait in
+     * state, so that checkpoints hold no plaintext of them; the encrypt step opens them.
+     */
+    public ResolveKeyFunction withStateSealing(
+            String stateKeyArn, io.cmekflink.kms.KmsSettings settings, List<String> geoRegions) {
+        this.stateKeyArn = stateKeyArn;
+        this.stateKmsSettings = settings;
+        this.stateGeoRegions = List.copyOf(geoRegions);
+        return this;
+    }
+
+    @Override
+    public void close() {
+        if (stateKeys != null) {
+            stateKeys.close();
+        }
+    }
+
     @Override
     public void open(OpenContext openContext) {
+        if (stateKeyArn != null && !stateKeyArn.isEmpty()) {
+            stateKeys = new StateKeys(stateKeyArn, stateKmsSettings, stateGeoRegions);
+            sealer = new io.cmekflink.crypto.StateSealer(stateKeys);
+        }
         pending = getRuntimeContext().getListState(PENDING);
         firstPendingAt = getRuntimeContext().getState(FIRST_PENDING_AT);
         pendingCount = getRuntimeContext().getState(PENDING_COUNT);
@@ -156,6 +184,13 @@ public final class ResolveKeyFunction
         if (record.alreadyEncrypted) {
             out.collect(Routed.passThrough(record));
             return;
+        }
+        if (sealer != null && !record.sealed) {
+            record.avro = sealer.seal(record.avro);
+            if (record.original != null) {
+                record.original = sealer.seal(record.original);
+            }
+            record.sealed = true;
         }
         ReadOnlyBroadcastState<Integer, Long> replay = ctx.getBroadcastState(REPLAY);
         KeyLink link = ctx.getBroadcastState(LINKS).get(record.orgId);

@@ -34,6 +34,7 @@ public final class RewrapJob {
                         config.get(JobOptions.RECORDS_TOPIC),
                         config.get(JobOptions.OUTPUT_TOPIC),
                         config.get(JobOptions.DEAD_LETTERS_TOPIC)));
+        JobParts.checkExactlyOnce(config);
         LOG.info(
                 "starting {}: re-wrapping records of org {} in {} from {} to {} into {}",
                 config.get(JobOptions.JOB_NAME),

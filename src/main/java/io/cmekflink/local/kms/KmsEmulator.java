@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -324,6 +325,20 @@ public final class KmsEmulator implements AutoCloseable {
     /** Returns the key's policy, to change which accounts may use it. */
     public KeyPolicy policy(String keyArn) {
         return key(keyArn).policy();
+    }
+
+    /**
+     * Makes the emulator keep a copy of every data key plaintext it issues from now on, so that a
+     * test can search the job's output, logs and state for them. Only for tests: a real KMS has no
+     * such thing.
+     */
+    public void recordIssuedDataKeys() {
+        service.recordIssuedDataKeys();
+    }
+
+    /** Copies of the data key plaintexts issued since {@link #recordIssuedDataKeys()}. */
+    public List<byte[]> issuedDataKeys() {
+        return service.issuedDataKeys();
     }
 
     /** Returns the fault settings: latency, throttling, injected errors and outages. */

@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -35,10 +36,28 @@ final class KmsService {
     private final KeyRegistry registry;
     private final SecureRandom random;
     private final JsonNodeFactory json = JsonNodeFactory.instance;
+    private volatile List<byte[]> issuedDataKeys;
 
     KmsService(KeyRegistry registry, SecureRandom random) {
         this.registry = registry;
         this.random = random;
+    }
+
+    /** Starts keeping a copy of every data key plaintext that GenerateDataKey returns. */
+    synchronized void recordIssuedDataKeys() {
+        if (issuedDataKeys == null) {
+            issuedDataKeys = new java.util.concurrent.CopyOnWriteArrayList<>();
+        }
+    }
+
+    /** Copies of the data key plaintexts returned since recording started. */
+    List<byte[]> issuedDataKeys() {
+        List<byte[]> issued = issuedDataKeys;
+        if (issued == null) {
+            throw new IllegalStateException(
+                    "data keys are not recorded: call recordIssuedDataKeys() before the calls");
+        }
+        return issued.stream().map(byte[]::clone).toList();
     }
 
     ObjectNode handle(KmsOperation operation, Caller caller, JsonNode request) {
@@ -88,6 +107,10 @@ final class KmsService {
         byte[] plaintext = new byte[length];
         random.nextBytes(plaintext);
         byte[] blob = CiphertextBlob.seal(key.family(), plaintext, context, random);
+        List<byte[]> issued = issuedDataKeys;
+        if (issued != null) {
+            issued.add(plaintext.clone());
+        }
         ObjectNode response = json.objectNode();
         response.put("CiphertextBlob", blob);
         response.put("Plaintext", plaintext);
