@@ -57,9 +57,9 @@ import software.amazon.awssdk.services.kms.KmsClient;
  * </ul>
  *
  * One malformed value shows that a poison pill becomes a dead letter. Then every encrypted record
- * is decrypted with a fresh decrypter and compared with what was sent, every record id sent is
- * looked up across the encrypted and dead-letter topics, and every byte written to them,
- * uncommitted data included, is scanned for the sensitive values sent.
+ * is decrypted with a fresh decrypter and compared with what was sent. Every record id sent is
+ * looked up across the encrypted and dead-letter topics. Every byte written to them, uncommitted
+ * data included, is scanned for the sensitive values sent.
  *
  * <p>Optional faults: KMS throttling, latency and an outage while the encrypt job runs ({@link
  * DemoFaults}; the outage starts as the second batch is sent), and one failure of every task of the
@@ -80,10 +80,11 @@ final class Demo {
 
     /**
      * The link wait when a task failure is injected. Records of {@code org-bravo} wait for its link
-     * while the first batch is encrypted, and a restart in that batch delays the link by several
-     * seconds; 6 s would turn them into {@code NO_KEY_LINKED} dead letters.
+     * while the first batch is encrypted, and a restart in that batch delays the link: it came 12
+     * to 18 s after the first batch on a 2-core machine at a load average of 14, so 6 s would turn
+     * them into {@code NO_KEY_LINKED} dead letters. NOTE: a link later than 30 s still would.
      */
-    private static final Duration LINK_WAIT_WITH_TASK_FAILURE = Duration.ofSeconds(15);
+    private static final Duration LINK_WAIT_WITH_TASK_FAILURE = Duration.ofSeconds(30);
 
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
 
@@ -106,9 +107,9 @@ final class Demo {
 
     /**
      * @param faults KMS faults while the encrypt job runs
-     * @param failTasksAfter written records after which every task of the encrypt job fails once; 0
-     *     for none. It must be at most {@link #maxFailTasksAfter}, so that the failure happens
-     *     before the key of {@code org-echo} is disabled.
+     * @param failTasksAfter written records after which every task of the encrypt job fails once,
+     *     or 0 for none. At most {@link #maxFailTasksAfter}, so that the failure happens before the
+     *     key of {@code org-echo} is disabled.
      */
     Demo(int recordsPerBatch, long seed, int parallelism, DemoFaults faults, long failTasksAfter) {
         this.recordsPerBatch = recordsPerBatch;
@@ -119,8 +120,8 @@ final class Demo {
     }
 
     /**
-     * The most written records a task failure may wait for: the records that are encrypted before
-     * the key of {@code org-echo} is disabled.
+     * Returns the maximum of written records that a task failure may wait for: the records that are
+     * encrypted before the key of {@code org-echo} is disabled.
      */
     static long maxFailTasksAfter(int recordsPerBatch) {
         return 10L * recordsPerBatch;

@@ -22,7 +22,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
  * One job on its own local mini cluster, as {@code StreamExecutionEnvironment.executeAsync} runs it
- * outside a cluster, except that the demo keeps the {@link MiniCluster}: through it the demo fails
+ * outside a cluster, except that the demo keeps the {@link MiniCluster}. Through it the demo fails
  * every task of the job by terminating the task manager, and reads the job's checkpoint counts. The
  * mini cluster shuts down when the job ends.
  */

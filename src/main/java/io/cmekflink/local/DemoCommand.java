@@ -60,7 +60,7 @@ public final class DemoCommand implements Callable<Integer> {
                             + " (encrypted or dead letters, committed or not) and completed a"
                             + " checkpoint; the job restarts from its latest checkpoint, and every"
                             + " record must still come back exactly once. N is from 1 to 10"
-                            + " times --records-per-batch. Raises link.wait from 6 s to 15 s.")
+                            + " times --records-per-batch. Raises link.wait from 6 s to 30 s.")
     Long killTaskAfter;
 
     @Override

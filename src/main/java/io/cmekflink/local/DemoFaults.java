@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * KMS faults of a demo run, parsed from the {@code --faults} option: {@code throttle=P} fails each
  * cryptographic call (GenerateDataKey, Decrypt, Encrypt, ReEncrypt) with {@code
  * ThrottlingException} with probability P; {@code latency=DURATION} delays every KMS response;
- * {@code outage=DURATION} answers every KMS call with HTTP 503 for that long.
+ * {@code outage=DURATION} returns HTTP 503 for every KMS call for that long.
  *
  * <p>The limits keep the faults inside what the demo's KMS retry policy ({@link #RETRY_YAML})
  * absorbs, so no record becomes a {@code KMS_THROTTLED} or {@code KMS_UNAVAILABLE} dead letter.
@@ -25,12 +25,12 @@ record DemoFaults(double throttle, Duration latency, Duration outage) {
 
     /**
      * The KMS retry policy of every job of the demo, with or without faults. Against the defaults
-     * (10 attempts, delays up to 5 s, 30 s budget) it retries more often with shorter delays. A
-     * call that fails from the start of a 10 s outage makes at most 42 attempts during it (delays
-     * of at least 50, 100, 200 and then 250 ms), and keeps at least 22 attempts and 20 s of budget
-     * after it. At the highest throttle and latency allowed, each attempt fails with probability
-     * 0.5 and takes at most 1 s, so at least 20 attempts run after the outage and the call ends as
-     * a dead letter with a probability below 0.5^20, about 10^-6.
+     * (10 attempts, delays up to 5 s, 30 s budget) it retries more often with shorter delays. With
+     * delays of at least 50, 100, 200 and then 250 ms, a call that fails from the start of a 10 s
+     * outage makes at most 42 attempts during it. That leaves it at least 22 attempts and 20 s of
+     * budget after the outage. At the highest throttle and latency allowed, each attempt fails with
+     * probability 0.5 and takes at most 1 s, so at least 20 attempts run after the outage and the
+     * call ends as a dead letter with a probability below 0.5^20, about 10^-6.
      */
     static final String RETRY_YAML =
             "kms.retry: {max-attempts: 64, base-delay: 100ms, max-delay: 500ms, budget: 30s}";
@@ -39,7 +39,7 @@ record DemoFaults(double throttle, Duration latency, Duration outage) {
     static final Duration MAX_LATENCY = Duration.ofMillis(500);
     static final double MAX_THROTTLE = 0.5;
 
-    /** The form of the option, for help and error messages; it states the limits above. */
+    /** The form of the option, for help and error messages. It states the limits above. */
     static final String FORM =
             "comma-separated throttle=P (0 to 0.5), latency=DURATION (at most 500ms),"
                     + " outage=DURATION (at most 10s), such as"
@@ -57,7 +57,7 @@ record DemoFaults(double throttle, Duration latency, Duration outage) {
     }
 
     /**
-     * Parses a spec such as {@code throttle=0.3,latency=20ms,outage=5s}; a fault left out is off.
+     * Parses a spec such as {@code throttle=0.3,latency=20ms,outage=5s}. A fault left out is off.
      *
      * @throws IllegalArgumentException naming the invalid part and {@link #FORM}
      */
@@ -75,7 +75,7 @@ record DemoFaults(double throttle, Duration latency, Duration outage) {
             String name = trimmed.substring(0, equals).trim();
             String value = trimmed.substring(equals + 1).trim();
             if (!seen.add(name)) {
-                throw invalid(part, "'" + name + "' is given twice");
+                throw invalid(part, "duplicate fault '" + name + "'");
             }
             switch (name) {
                 case "throttle" -> throttle = parseThrottle(part, value);

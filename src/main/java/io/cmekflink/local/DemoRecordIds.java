@@ -12,8 +12,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
  * The ids of the records the demo sent, and how often each came back: an encrypted record names its
- * id in its envelope, a dead letter in its record id fields. Every id must come back exactly once
- * across the encrypted and the dead-letter topic, across restarts too.
+ * id in its envelope, a dead letter in its record id fields. The summary passes only when every id
+ * comes back exactly once across the encrypted and the dead-letter topic, across restarts too.
  */
 final class DemoRecordIds {
 

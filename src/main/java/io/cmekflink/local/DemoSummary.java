@@ -45,10 +45,10 @@ final class DemoSummary {
     }
 
     /**
-     * Returns whether every invariant holds. Every record id sent is read back exactly once, and no
-     * KMS call ran out of retries, with or without faults: the demo's retry policy outlasts the
-     * faults that {@link DemoFaults} accepts. A requested task failure must have restarted the job
-     * from a checkpoint.
+     * Returns whether every invariant holds. With or without faults, every record id sent must be
+     * read back exactly once, and no KMS call may run out of retries, because the demo's retry
+     * policy is sized for the faults that {@link DemoFaults} accepts. A requested task failure must
+     * have restarted the job from a checkpoint.
      */
     boolean passed() {
         boolean encryptSide =

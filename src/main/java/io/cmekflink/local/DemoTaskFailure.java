@@ -13,9 +13,9 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * A task failure that the demo injects once: when the encrypt job has written at least a given
- * number of records to its output topics and at least one checkpoint has completed, every task of
- * the job fails, and the job restarts from its latest checkpoint.
+ * A task failure that the demo injects once. When the encrypt job has written at least a given
+ * number of records to its output topics and has completed a checkpoint, every task of the job
+ * fails, and the job restarts from its latest checkpoint.
  *
  * <p>Written records are counted with {@code read_uncommitted}, so the failure usually falls
  * between a write and the checkpoint that commits it: the restart must abort that transaction and
@@ -23,7 +23,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 final class DemoTaskFailure {
 
-    /** What the failure did, for the summary. */
+    /** The records written before the failure and the checkpoint restored after it. */
     record Outcome(long writtenBefore, long restoredCheckpoint) {}
 
     private static final Duration TIMEOUT = Duration.ofSeconds(120);

@@ -44,7 +44,7 @@ class DemoFaultsTest {
     }
 
     @Test
-    void noneIsNone() {
+    void noneTurnsEveryFaultOff() {
         assertThat(DemoFaults.none().isNone()).isTrue();
         assertThat(DemoFaults.none()).hasToString("none");
         assertThat(DemoFaults.parse("throttle=0").isNone()).isTrue();
@@ -67,7 +67,7 @@ class DemoFaultsTest {
                 "latency=2s | 'latency=2s': must be between 0 and 500ms",
                 "outage=11s | 'outage=11s': must be between 0 and 10s",
                 "outage=5 | 'outage=5': '5' is not a duration",
-                "outage=1s,outage=2s | 'outage=2s': 'outage' is given twice",
+                "outage=1s,outage=2s | 'outage=2s': duplicate fault 'outage'",
             })
     void rejectsInvalidPartWithItsName(String spec, String expected) {
         assertThatThrownBy(() -> DemoFaults.parse(spec))
