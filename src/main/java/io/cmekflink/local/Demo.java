@@ -81,8 +81,8 @@ final class Demo {
     /**
      * The link wait when a task failure is injected. Records of {@code org-bravo} wait for its link
      * while the first batch is encrypted, and a restart in that batch delays the link: it came 12
-     * to 18 s after the first batch on a 2-core machine at a load average of 14, so 6 s would turn
-     * them into {@code NO_KEY_LINKED} dead letters. NOTE: a link later than 30 s still would.
+     * to 21 s after the first batch on a 2-core machine at load averages of 14 to 19, so 6 s would
+     * turn them into {@code NO_KEY_LINKED} dead letters. NOTE: a link later than 30 s still would.
      */
     private static final Duration LINK_WAIT_WITH_TASK_FAILURE = Duration.ofSeconds(30);
 
