@@ -187,6 +187,11 @@ public final class JobConfig implements Serializable {
                                             source));
             return;
         }
+        if (value.isNull()) {
+            // asText() would pass the string "null" to Kafka or Flink.
+            throw new ConfigException(
+                    source + ": " + key + " has no value; remove the key or give it a value");
+        }
         if (value.isArray()) {
             List<String> items = new ArrayList<>();
             value.forEach(item -> items.add(substitute(item.asText(), env, source, key)));
