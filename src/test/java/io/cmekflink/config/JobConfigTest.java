@@ -241,4 +241,51 @@ class JobConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessage(message);
     }
+
+    @Test
+    void toStringMasksEverySecret() {
+        JobConfig config =
+                parse(
+                        MINIMAL
+                                + "  ssl.keystore.password: kspass-1\n"
+                                + "  ssl.key.password: keypass-2\n"
+                                + "  ssl.keystore.key: \"-----BEGIN PRIVATE KEY----- pem-3\"\n"
+                                + "  basic.auth.user.info: \"user:basic-4\"\n"
+                                + "  sasl.oauthbearer.token.endpoint.url: https://idp/token-5\n"
+                                + "flink:\n"
+                                + "  s3.secret-key: s3secret-6\n"
+                                + "  fs.azure.account.key.acct.blob.core.windows.net: azure-7\n"
+                                + "kms.endpoint: \"http://kmsuser:kmspass-8@127.0.0.1:4566\"\n");
+        String text = config.toString();
+        for (String secret :
+                List.of(
+                        "kspass-1",
+                        "keypass-2",
+                        "pem-3",
+                        "basic-4",
+                        "token-5",
+                        "s3secret-6",
+                        "azure-7",
+                        "kmspass-8")) {
+            assertThat(text).as("toString contains " + secret).doesNotContain(secret);
+        }
+        assertThat(text).contains("kafka.ssl.keystore.password=***");
+        assertThat(text).contains("flink.s3.secret-key=***");
+        assertThat(text).contains("kms.endpoint=http://***@127.0.0.1:4566");
+        assertThat(text).contains("kafka.bootstrap.servers=127.0.0.1:9092");
+        assertThat(text).contains("records.topic=in");
+    }
+
+    @Test
+    void generatedDataKeyToStringHidesPlaintext() {
+        byte[] plaintext = new byte[32];
+        java.util.Arrays.fill(plaintext, (byte) 7);
+        var key =
+                new io.cmekflink.kms.GeneratedDataKey(
+                        plaintext, new byte[] {1}, "arn:aws:kms:eu-west-1:111122223333:key/k", 1);
+        assertThat(key.toString())
+                .isEqualTo(
+                        "GeneratedDataKey[keyArn=arn:aws:kms:eu-west-1:111122223333:key/k,"
+                                + " plaintext=***]");
+    }
 }
