@@ -151,4 +151,30 @@ class KeyHealthCheckerTest {
             assertThat(recorder.unusable).containsOnlyKeys(disabled);
         }
     }
+
+    /**
+     * The encrypt job calls the replica in its own region but checks the ARN that the org linked,
+     * so disabling the linked primary stops encryption. In AWS KMS each replica has its own key
+     * state, and the emulator keeps it the same way: the replica stays enabled.
+     */
+    @Test
+    void disabledPrimaryFoundWhileReplicaEnabled() throws Exception {
+        Recorder recorder = new Recorder();
+        String primary =
+                kms.createMultiRegionKey(KmsEmulator.DEFAULT_ACCOUNT, "eu-central-1", "linked");
+        String replica = kms.replicateKey(primary, TestAws.REGION);
+        try (KeyHealthChecker checker = checker(recorder)) {
+            checker.watch(primary);
+            assertThat(await(() -> recorder.usable.containsKey(primary), Duration.ofSeconds(5)))
+                    .as("primary checked once")
+                    .isTrue();
+
+            kms.disableKey(primary);
+
+            assertThat(await(() -> recorder.unusable.containsKey(primary), Duration.ofSeconds(3)))
+                    .as("disabled primary reported unusable")
+                    .isTrue();
+            assertThat(kms.keyState(replica).toString()).isEqualTo("ENABLED");
+        }
+    }
 }
