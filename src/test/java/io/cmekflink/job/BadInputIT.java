@@ -52,11 +52,14 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -122,6 +125,8 @@ class BadInputIT {
     @Test
     void avroJobDeadLettersBadBinary() throws Exception {
         JobHarness h = new JobHarness(kafka, "bad-avro");
+        // The broker's default limit is about 1 MB; the 10 MB value needs a larger one.
+        kafka.setTopicConfig(h.records(), "max.message.bytes", String.valueOf(16 << 20));
         String key = kms.createKey(KmsEmulator.DEFAULT_ACCOUNT, REGION);
         JobConfig config = h.config(kms.endpoint().toString(), "avro", JobChecks.NO_RESTARTS);
         try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
@@ -166,6 +171,19 @@ class BadInputIT {
                         SCHEMA_NAME);
                 feed.valid(ORG, 1, 206, key);
 
+                GenericRecord tenMegabytes = feed.base(211).record();
+                ((GenericRecord) tenMegabytes.get("request"))
+                        .put("body", feed.plant("10mb") + " " + "a".repeat(10_000_000));
+                feed.bad(
+                        "10 MB request body",
+                        avro(tenMegabytes),
+                        ErrorCode.RECORD_TOO_LARGE,
+                        Stage.ENCRYPT,
+                        ORG,
+                        "the encrypted record has",
+                        "above output.max-record-bytes (1000000)");
+                feed.valid(ORG, 1, 212, key);
+
                 byte[] gib = declaredGibBody(feed.base(207).record(), feed.plant("gib"));
                 feed.bad(
                         "string declaring 1 GiB",
@@ -207,6 +225,60 @@ class BadInputIT {
                 assertThat(letterAt(letters, foreignOffset).message())
                         .as("message of the dead letter of another schema's bytes")
                         .doesNotContain(String.valueOf(CARD_NUMBER));
+            } finally {
+                JobChecks.cancelQuietly(job);
+            }
+        }
+    }
+
+    /**
+     * The encrypted topic accepts batches of at most 20,000 bytes, far below
+     * output.max-record-bytes. The job reads that limit when it is built, so records above it
+     * become dead letters before the sink, which would otherwise fail on the broker's rejection and
+     * stop the job.
+     */
+    @Test
+    void recordsAboveOutputTopicLimitAreDeadLettered() throws Exception {
+        JobHarness h = new JobHarness(kafka, "topic-limit");
+        int topicLimit = 20_000;
+        setTopicConfigAndWait(h.encrypted(), "max.message.bytes", String.valueOf(topicLimit));
+        String key = kms.createKey(KmsEmulator.DEFAULT_ACCOUNT, REGION);
+        JobConfig config = h.config(kms.endpoint().toString(), "avro", JobChecks.NO_RESTARTS);
+        try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
+            h.publish(producer, KeyChangeEvent.linked(ORG, "k", key, REGION, null, 1, 1L));
+            JobClient job = JobHarness.start(config);
+            try {
+                Feed feed = new Feed(h, producer, false, 15);
+                feed.valid(ORG, 2, 601, key);
+
+                int overhead = feed.envelopeOverhead(config, job);
+                // Below the topic's limit as input, above it once encrypted.
+                int inputSize = topicLimit - overhead / 2;
+                long nearLimitOffset =
+                        feed.bad(
+                                "record over the topic's limit only once encrypted",
+                                sized(feed.base(602).record(), inputSize, feed.plant("near")),
+                                ErrorCode.RECORD_TOO_LARGE,
+                                Stage.ENCRYPT,
+                                ORG,
+                                "the encrypted record takes up to",
+                                "bytes as a Kafka record batch, above the 20000 bytes that topic "
+                                        + h.encrypted()
+                                        + " accepts",
+                                "max.message.bytes");
+                feed.valid(ORG, 1, 603, key);
+
+                feed.bad(
+                        "record three times the topic's limit",
+                        sized(feed.base(604).record(), 3 * topicLimit, feed.plant("triple")),
+                        ErrorCode.RECORD_TOO_LARGE,
+                        Stage.ENCRYPT,
+                        ORG,
+                        "above the 20000 bytes that topic " + h.encrypted() + " accepts");
+                feed.valid(ORG, 2, 605, key);
+
+                List<DeadLetter> letters = feed.verify(config, job);
+                assertThat(letterAt(letters, nearLimitOffset).keyArn()).isEqualTo(key);
             } finally {
                 JobChecks.cancelQuietly(job);
             }
@@ -488,6 +560,36 @@ class BadInputIT {
             } finally {
                 JobChecks.cancelQuietly(job);
             }
+        }
+    }
+
+    /**
+     * Sets a topic config and polls until the broker reports it, because a KRaft broker applies the
+     * change when it replays the metadata log, which can be after the request has completed.
+     */
+    private static void setTopicConfigAndWait(String topic, String name, String value)
+            throws Exception {
+        kafka.setTopicConfig(topic, name, value);
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+        try (Admin admin = Admin.create(kafka.clientProperties())) {
+            JobHarness.await(
+                    name + " of " + topic + " to be " + value,
+                    TIMEOUT,
+                    () -> {
+                        try {
+                            Config config =
+                                    admin.describeConfigs(List.of(resource))
+                                            .all()
+                                            .get()
+                                            .get(resource);
+                            return value.equals(config.get(name).value());
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new AssertionError("interrupted while describing " + topic);
+                        } catch (java.util.concurrent.ExecutionException e) {
+                            return false;
+                        }
+                    });
         }
     }
 
