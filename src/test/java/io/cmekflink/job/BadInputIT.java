@@ -31,6 +31,8 @@ import io.cmekflink.testing.TestAws;
 import java.io.ByteArrayOutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,6 +42,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumWriter;
@@ -60,19 +63,28 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.LogEvent;
+import org.apache.logging.log4j.core.appender.AbstractAppender;
+import org.apache.logging.log4j.core.config.Configurator;
+import org.apache.logging.log4j.core.config.Property;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.kms.KmsClient;
 
 /**
  * Poison input on the mini cluster, the in-JVM broker and the KMS emulator: Avro and JSON values
- * that do not parse, records too large once encrypted, and key-change events that must not change a
- * link. Each bad value is sent between valid records. Each one must end as exactly one dead letter
- * (or, for a key-change event, one rejection per parallel instance) whose message names the problem
- * and no field value, while the job keeps running with restarts turned off and the valid records
- * decrypt to what was sent.
+ * that do not parse or nest too deep, records too large once encrypted, and key-change events that
+ * must not change a link. Each bad value is sent between valid records.
+ *
+ * <p>Each bad record must end as exactly one dead letter whose message names the problem and no
+ * field value. Each bad key-change event must be counted and logged once per parallel instance.
+ * Meanwhile the job keeps running with restarts turned off, the valid records decrypt to what was
+ * sent, and no byte of the output topics contains a sensitive value.
  */
 class BadInputIT {
 
@@ -100,6 +112,22 @@ class BadInputIT {
     private static final long CARD_NUMBER = 4_111_111_111_111_111L;
 
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A top-level record whose tree of nodes can nest as deep as a value's bytes allow. */
+    private static final Schema TREE_SCHEMA =
+            new Schema.Parser()
+                    .parse(
+                            """
+                            {"type": "record", "name": "TreeEntry", "namespace": "io.cmekflink.test",
+                             "fields": [
+                               {"name": "org_id", "type": "string"},
+                               {"name": "secret", "type": "string", "sensitive": true},
+                               {"name": "tree", "type": {
+                                 "type": "record", "name": "Node",
+                                 "fields": [
+                                   {"name": "label", "type": "string", "sensitive": true},
+                                   {"name": "children", "type": {"type": "array", "items": "Node"}}]}}]}
+                            """);
 
     private static EmbeddedKafka kafka;
     private static KmsEmulator kms;
@@ -221,7 +249,7 @@ class BadInputIT {
                 assertThat(tooLarge.keyArn()).isEqualTo(key);
 
                 // Decoded under the wrong schema, the card number field is read as the length
-                // of request.uri, and the message prints that "declared length".
+                // of request.uri, so the message must not print the declared length.
                 assertThat(letterAt(letters, foreignOffset).message())
                         .as("message of the dead letter of another schema's bytes")
                         .doesNotContain(String.valueOf(CARD_NUMBER));
@@ -238,7 +266,7 @@ class BadInputIT {
      * stop the job.
      */
     @Test
-    void recordsAboveOutputTopicLimitAreDeadLettered() throws Exception {
+    void outputTopicLimitDeadLetters() throws Exception {
         JobHarness h = new JobHarness(kafka, "topic-limit");
         int topicLimit = 20_000;
         setTopicConfigAndWait(h.encrypted(), "max.message.bytes", String.valueOf(topicLimit));
@@ -286,12 +314,53 @@ class BadInputIT {
     }
 
     /**
-     * The Avro decoder of the records path checks a declared length against the bytes the value
-     * holds before it allocates, so a few bytes cannot make a task allocate a gigabyte. The job's
-     * test heap of 3 GiB would survive that allocation, which is why it is measured here.
+     * A schema whose node record contains an array of nodes lets one value nest as deep as its
+     * bytes allow. The decoder stops at records.json-max-depth (default 64), which bounds Avro
+     * input too, instead of recursing until the task's stack overflows.
      */
     @Test
-    void recordDecodingAllocatesOnlyWhatTheValueHolds() throws Exception {
+    void avroJobDeadLettersDeepNesting(@TempDir Path dir) throws Exception {
+        Path schemaFile = dir.resolve("tree-entry.avsc");
+        Files.writeString(schemaFile, TREE_SCHEMA.toString(true));
+        JobHarness h = new JobHarness(kafka, "deep-avro");
+        String key = kms.createKey(KmsEmulator.DEFAULT_ACCOUNT, REGION);
+        JobConfig config =
+                h.config(
+                        kms.endpoint().toString(),
+                        "avro",
+                        schemaFile.toString(),
+                        JobChecks.NO_RESTARTS);
+        try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
+            h.publish(producer, KeyChangeEvent.linked(ORG, "k", key, REGION, null, 1, 1L));
+            JobClient job = JobHarness.start(config);
+            try {
+                Feed feed = new Feed(h, producer, false, 16);
+                feed.validRecord(ORG, treeEntry(feed, 1), key);
+                feed.validRecord(ORG, treeEntry(feed, 20), key);
+
+                feed.bad(
+                        "tree nested 100,000 levels deep",
+                        deepTree(feed.plant("deep-secret"), feed.plant("deep-label"), 100_000),
+                        ErrorCode.MALFORMED_RECORD,
+                        Stage.PARSE,
+                        null,
+                        "nesting is deeper than the max depth 64",
+                        "$.tree.children[0].children[0]");
+                feed.validRecord(ORG, treeEntry(feed, 3), key);
+                feed.verify(config, job);
+            } finally {
+                JobChecks.cancelQuietly(job);
+            }
+        }
+    }
+
+    /**
+     * The Avro decoder of the records path checks a declared length against the bytes the value
+     * contains before it allocates, so a few bytes cannot make a task allocate a gigabyte. The
+     * job's test heap of 3 GiB would survive that allocation, which is why it is measured here.
+     */
+    @Test
+    void recordDecodingAllocationIsBounded() throws Exception {
         GeneratedKongEntry entry = new KongLogGenerator(schema, List.of(ORG), 401).next();
         byte[] value = declaredGibBody(entry.record(), "planted-allocation-probe");
         AvroBinaryValueDecoder decoder =
@@ -488,7 +557,8 @@ class BadInputIT {
                         kms.endpoint().toString(),
                         "avro",
                         "link.wait: 2s\n" + JobChecks.NO_RESTARTS);
-        try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers())) {
+        try (KafkaProducer<byte[], byte[]> producer = Topics.producer(kafka.bootstrapServers());
+                CapturedLog log = new CapturedLog(ResolveKeyFunction.class)) {
             h.publish(producer, KeyChangeEvent.linked("org-a", "k1", a1, REGION, null, 1, 1L));
             h.publish(producer, KeyChangeEvent.linked("org-b", "k1", b1, REGION, null, 1, 1L));
             JobClient job = JobHarness.start(config);
@@ -504,7 +574,7 @@ class BadInputIT {
                 new Random(14).nextBytes(garbage);
                 sendKeyChange(h, producer, "org-a", garbage);
                 bad++;
-                // org-a holds a link at version 1; org-n never had one.
+                // org-a has a link at version 1; org-n never had one.
                 for (String org : List.of("org-a", "org-n")) {
                     long version = org.equals("org-a") ? 2 : 1;
                     h.publish(
@@ -557,6 +627,36 @@ class BadInputIT {
                         .containsExactly((long) bad, (long) bad);
                 assertThat(JobChecks.counterPerInstance(REPORTER, id, "linksApplied"))
                         .containsExactly(3L, 3L);
+                List<String> rejections =
+                        log.messages().stream().filter(m -> m.startsWith("rejected")).toList();
+                // Each parallel instance reads the broadcast input, so each logs every rejection.
+                List<String> expected = new ArrayList<>();
+                expected.add(
+                        "rejected key-change record at partition 0 offset 2: invalid value '48"
+                                + " bytes': not a key-change event: it does not start with the"
+                                + " single-object header (C3 01 and the fingerprint) of schema"
+                                + " io.cmekflink.v1.KeyChangeEvent");
+                for (String org : List.of("org-a", "org-n")) {
+                    long version = org.equals("org-a") ? 2 : 1;
+                    String event = "rejected key-change event of org " + org + " version ";
+                    expected.add(
+                            event
+                                    + version
+                                    + ": invalid change 'UNKNOWN': expected LINKED or UNLINKED");
+                    expected.add(
+                            event
+                                    + version
+                                    + ": invalid key_arn '"
+                                    + otherPartition
+                                    + "': partition 'aws-cn' does not match region 'eu-west-1'"
+                                    + " (expected 'aws')");
+                    expected.add(event + "-1: invalid version '-1': must be at least 1");
+                    expected.add(event + version + ": it is not signed");
+                }
+                assertThat(expected).hasSize(bad);
+                List<String> twice = new ArrayList<>(expected);
+                twice.addAll(expected);
+                assertThat(rejections).containsExactlyInAnyOrderElementsOf(twice);
             } finally {
                 JobChecks.cancelQuietly(job);
             }
@@ -590,6 +690,43 @@ class BadInputIT {
                             return false;
                         }
                     });
+        }
+    }
+
+    /**
+     * The WARN and higher messages that one class logs while this is open, captured by an appender
+     * added to its log4j logger. The mini cluster runs in the test JVM, so this receives the job's
+     * own log. The logger's level is raised to WARN meanwhile, because the log4j2-test.properties
+     * of flink-core's test jar comes first on the classpath and turns all logging off.
+     */
+    private static final class CapturedLog extends AbstractAppender implements AutoCloseable {
+        private final List<String> messages = new CopyOnWriteArrayList<>();
+        private final org.apache.logging.log4j.core.Logger logger;
+        private final Level previousLevel;
+
+        CapturedLog(Class<?> source) {
+            super("captured-" + source.getSimpleName(), null, null, true, Property.EMPTY_ARRAY);
+            logger = (org.apache.logging.log4j.core.Logger) LogManager.getLogger(source);
+            previousLevel = logger.getLevel();
+            Configurator.setLevel(source.getName(), Level.WARN);
+            start();
+            logger.addAppender(this);
+        }
+
+        @Override
+        public void append(LogEvent event) {
+            messages.add(event.getMessage().getFormattedMessage());
+        }
+
+        List<String> messages() {
+            return List.copyOf(messages);
+        }
+
+        @Override
+        public void close() {
+            logger.removeAppender(this);
+            Configurator.setLevel(logger.getName(), previousLevel);
+            stop();
         }
     }
 
@@ -655,6 +792,20 @@ class BadInputIT {
                 sensitive.addAll(entry.sensitiveValues());
                 total++;
             }
+        }
+
+        /**
+         * Sends one record of the job's schema, to be encrypted under {@code arn}. The caller
+         * plants its sensitive values with {@link #plant}.
+         */
+        void validRecord(String org, GenericRecord record, String arn) throws Exception {
+            byte[] value = avro(record);
+            RecordMetadata meta = h.send(producer, 0, org, value);
+            String id = idOf(meta.topic(), meta.partition(), meta.offset());
+            sent.put(id, record);
+            arns.put(id, arn);
+            inputSizes.put(id, value.length);
+            total++;
         }
 
         /** Returns a generated entry of {@link #ORG} to build a bad value from. */
@@ -889,7 +1040,52 @@ class BadInputIT {
     }
 
     /**
-     * A record of an unrelated schema in plain Avro binary, whose third field, {@link
+     * Returns an entry whose tree is a chain of {@code levels} nodes, each with a planted sensitive
+     * label, built from the innermost node outwards so that no recursion depends on the depth.
+     */
+    private static GenericRecord treeEntry(Feed feed, int levels) {
+        Schema nodeSchema = TREE_SCHEMA.getField("tree").schema();
+        Schema children = nodeSchema.getField("children").schema();
+        GenericRecord node = null;
+        for (int level = levels; level >= 1; level--) {
+            GenericRecord parent = new GenericData.Record(nodeSchema);
+            // One planted value per record, so that 100,000 levels do not make 100,000 needles.
+            parent.put("label", level == 1 ? feed.plant("label") : "n" + level);
+            List<GenericRecord> items = node == null ? List.of() : List.of(node);
+            parent.put("children", new GenericData.Array<>(children, items));
+            node = parent;
+        }
+        GenericRecord entry = new GenericData.Record(TREE_SCHEMA);
+        entry.put("org_id", ORG);
+        entry.put("secret", feed.plant("secret"));
+        entry.put("tree", node);
+        return entry;
+    }
+
+    /**
+     * Encodes a tree entry whose nodes form a chain of {@code levels}, written by hand because
+     * Avro's datum writer recurses once per level and overflows the test's stack. Each node is its
+     * label, then an array block of one child (or the empty array at the innermost node), and each
+     * block of one child ends with a count of 0 once the child is written.
+     */
+    private static byte[] deepTree(String secret, String label, int levels) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
+        encoder.writeString(ORG);
+        encoder.writeString(secret);
+        for (int level = 1; level <= levels; level++) {
+            encoder.writeString(level == 1 ? label : "n" + level);
+            encoder.writeLong(level < levels ? 1 : 0);
+        }
+        for (int level = 1; level < levels; level++) {
+            encoder.writeLong(0);
+        }
+        encoder.flush();
+        return out.toByteArray();
+    }
+
+    /**
+     * Encodes a record of an unrelated schema in plain Avro binary, whose third field, {@link
      * #CARD_NUMBER}, comes where the Kong schema expects the length of {@code request.uri}.
      */
     private static byte[] otherSchemaValue(String cardHolder) throws Exception {
