@@ -48,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * <p>Every input element ends in exactly one output: an encrypted record or a dead letter (control
  * elements end in none). A KMS failure, a timeout or any unexpected exception completes the element
  * normally with a dead letter, because an exceptional completion would fail the task and restart
- * the job.
+ * the job. The one exception is a record sealed in state under the platform state key that fails to
+ * open: it fails the task, so that the restored checkpoint still contains it.
  */
 public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecord> {
 
@@ -227,11 +228,24 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     }
 
     @Override
-    public void asyncInvoke(Routed routed, ResultFuture<OutputRecord> result) {
+    public void asyncInvoke(Routed queued, ResultFuture<OutputRecord> result) {
+        Routed routed;
         try {
-            if (routed.record != null && routed.record.sealed) {
-                unseal(routed.record);
-            }
+            routed = opened(queued);
+        } catch (RuntimeException e) {
+            // A dead letter could keep neither the plaintext nor the state key's seal, so the
+            // task fails and restarts from its last checkpoint, which still contains the record.
+            result.completeExceptionally(
+                    new IllegalStateException(
+                            "failed to open a record of org "
+                                    + queued.orgId
+                                    + " sealed under state.platform-key-arn; the task restarts"
+                                    + " from its last checkpoint. Check that the job may call"
+                                    + " kms:Decrypt on that key",
+                            e));
+            return;
+        }
+        try {
             switch (routed.kind) {
                 case Routed.CONTROL -> {
                     deks.invalidateOrg(routed.orgId);
@@ -254,18 +268,27 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         }
     }
 
-    /** Opens the values that the resolve step sealed under the platform state key. */
-    private void unseal(ParsedRecord record) {
+    /**
+     * The element to work on: the queued element itself, or for a record sealed in state a copy
+     * with its values opened. The queued element is never changed, because the async step writes
+     * its queue into every checkpoint while the record waits for its DEK.
+     */
+    private Routed opened(Routed queued) {
+        if (queued.record == null || !queued.record.sealed) {
+            return queued;
+        }
         if (stateSealer == null) {
             throw new IllegalStateException(
                     "a record sealed under a state key arrived, but state.platform-key-arn is not"
                             + " set for this step");
         }
+        ParsedRecord record = queued.record.copy();
         record.avro = stateSealer.open(record.avro);
         if (record.original != null) {
             record.original = stateSealer.open(record.original);
         }
         record.sealed = false;
+        return queued.withRecord(record);
     }
 
     private void encrypt(Routed routed, ResultFuture<OutputRecord> result, int attempt) {
@@ -290,7 +313,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                 kmsFailure(routed, KmsErrors.unwrap(e), result);
                 return;
             }
-            if (routed.timedOut) {
+            if (routed.isTimedOut()) {
                 // The record already became a dead letter; sealing it would waste an encryption.
                 return;
             }
@@ -471,8 +494,9 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     }
 
     @Override
-    public void timeout(Routed routed, ResultFuture<OutputRecord> result) {
-        routed.timedOut = true;
+    public void timeout(Routed queued, ResultFuture<OutputRecord> result) {
+        queued.timedOut = true;
+        Routed routed = opened(queued);
         if (routed.record == null) {
             result.complete(List.of());
             return;

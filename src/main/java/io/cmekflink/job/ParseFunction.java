@@ -64,6 +64,7 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
     private transient RateLimitedLog deadLetterLog;
     private transient Counter recordsIn;
     private transient Counter alreadyEncrypted;
+    private transient DeadLetterCounters deadLetters;
 
     public ParseFunction(JobConfig config) {
         this(
@@ -113,6 +114,7 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
         deadLetterLog = new RateLimitedLog(LOG, 10_000);
         recordsIn = getRuntimeContext().getMetricGroup().counter("recordsIn");
         alreadyEncrypted = getRuntimeContext().getMetricGroup().counter("recordsAlreadyEncrypted");
+        deadLetters = new DeadLetterCounters(getRuntimeContext().getMetricGroup());
     }
 
     @Override
@@ -258,6 +260,7 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
             SourceRecord record, ErrorCode code, String orgId, String message, Context ctx) {
         DeadLetter letter =
                 DeadLetters.of(Stage.PARSE, code, record).orgId(orgId).message(message).build();
+        deadLetters.inc(code);
         deadLetterLog.warn(
                 code.name(),
                 "dead letter {} at {}-{}@{}: {}",

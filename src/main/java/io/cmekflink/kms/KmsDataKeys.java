@@ -309,6 +309,7 @@ public final class KmsDataKeys {
                                                 Math.max(1, (long) requestsPerSecond)))
                         .reserve();
         if (wait > 0) {
+            listener.onBudgetDelay(operation, wait);
             CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS)
                     .execute(
                             () ->

@@ -1,20 +1,30 @@
 package io.cmekflink.testing;
 
 import io.cmekflink.config.JobConfig;
+import io.cmekflink.deadletter.DeadLetter;
 import io.cmekflink.job.EncryptJob;
 import io.cmekflink.job.Jobs;
 import io.cmekflink.link.KeyChangeEvent;
 import io.cmekflink.local.EmbeddedKafka;
+import io.cmekflink.local.Topics;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Metric;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -303,5 +313,26 @@ public final class JobHarness {
                 throw new AssertionError("interrupted waiting for " + what);
             }
         }
+    }
+
+    /**
+     * Encodes a record as Avro binary under its own schema, as a producer of the input writes it.
+     */
+    public static byte[] avro(GenericRecord record) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
+        new GenericDatumWriter<GenericRecord>(record.getSchema()).write(record, encoder);
+        encoder.flush();
+        return out.toByteArray();
+    }
+
+    /** Reads every committed dead letter of {@code topic}. */
+    public List<DeadLetter> readDeadLetters(String topic, Duration timeout) throws IOException {
+        List<DeadLetter> out = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r :
+                Topics.readAll(kafka.bootstrapServers(), topic, true, timeout)) {
+            out.add(DeadLetter.fromBytes(r.value()));
+        }
+        return out;
     }
 }
