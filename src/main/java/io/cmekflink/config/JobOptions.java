@@ -182,9 +182,11 @@ public final class JobOptions {
                             "output.max-record-bytes",
                             1_000_000,
                             1024,
-                            "Largest encrypted record value, in bytes; keep it below the output"
-                                    + " topic's max.message.bytes. Larger records become"
-                                    + " RECORD_TOO_LARGE dead letters.")
+                            "Largest encrypted record value, in bytes. Larger records become"
+                                    + " RECORD_TOO_LARGE dead letters, and so do records whose"
+                                    + " Kafka batch would exceed the output topic's"
+                                    + " max.message.bytes (read when the job starts) or"
+                                    + " kafka.max.request.size.")
                     .unit("bytes");
 
     public static final Option<String> DEAD_LETTERS_TOPIC =

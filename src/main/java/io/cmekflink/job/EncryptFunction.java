@@ -70,6 +70,11 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     private final DekCacheSettings dekSettings;
     private final List<String> geoRegions;
     private final int maxRecordBytes;
+    private final String outputTopic;
+
+    /** The largest record batch the output topic accepts; see {@link OutputMessageLimit}. */
+    private int maxMessageBytes = OutputMessageLimit.DEFAULT_MAX_REQUEST_SIZE;
+
     private final Duration asyncTimeout;
     private final Duration healthCheckInterval;
     private final int healthCheckConcurrency;
@@ -98,6 +103,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         this.dekSettings = KmsConfig.dekSettings(config);
         this.geoRegions = KmsConfig.geoRegions(config);
         this.maxRecordBytes = config.get(JobOptions.OUTPUT_MAX_RECORD_BYTES);
+        this.outputTopic = config.get(JobOptions.OUTPUT_TOPIC);
         this.asyncTimeout = config.get(JobOptions.ASYNC_TIMEOUT);
         this.healthCheckInterval = config.get(JobOptions.KEY_HEALTH_CHECK_INTERVAL);
         this.healthCheckConcurrency = config.get(JobOptions.KEY_HEALTH_CHECK_CONCURRENCY);
@@ -107,6 +113,15 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         this.platformKeyArn = config.get(JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN);
         this.stateKeyArn = config.get(JobOptions.STATE_PLATFORM_KEY_ARN);
         this.sealedRetention = config.get(JobOptions.DEAD_LETTERS_SEALED_RETENTION);
+    }
+
+    /**
+     * Sets the largest record batch, in bytes, that the output topic accepts, and returns this
+     * function. Encrypted records above it become {@code RECORD_TOO_LARGE} dead letters.
+     */
+    public EncryptFunction withMaxMessageBytes(int bytes) {
+        this.maxMessageBytes = bytes;
+        return this;
     }
 
     @Override
@@ -355,8 +370,26 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                     dek.keyArn(),
                     null);
         }
+        OutputRecord out = encryptedOutput(record, value);
+        long batchBytes = KafkaRecordSize.upperBound(out);
+        if (batchBytes > maxMessageBytes) {
+            return deadLetter(
+                    record,
+                    ErrorCode.RECORD_TOO_LARGE,
+                    "the encrypted record takes up to "
+                            + batchBytes
+                            + " bytes as a Kafka record batch, above the "
+                            + maxMessageBytes
+                            + " bytes that topic "
+                            + outputTopic
+                            + " accepts (the smaller of its max.message.bytes and"
+                            + " kafka.max.request.size); raise both limits or send smaller"
+                            + " records",
+                    dek.keyArn(),
+                    null);
+        }
         metrics.encrypted();
-        return encryptedOutput(record, value);
+        return out;
     }
 
     private OutputRecord passThrough(ParsedRecord record) {

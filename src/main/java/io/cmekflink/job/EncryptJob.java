@@ -136,7 +136,11 @@ public final class EncryptJob {
         SingleOutputStreamOperator<OutputRecord> encrypted =
                 AsyncDataStream.orderedWait(
                                 routed,
-                                new EncryptFunction(config),
+                                new EncryptFunction(config)
+                                        .withMaxMessageBytes(
+                                                OutputMessageLimit.of(
+                                                        config,
+                                                        config.get(JobOptions.OUTPUT_TOPIC))),
                                 config.get(JobOptions.ASYNC_TIMEOUT).toMillis(),
                                 TimeUnit.MILLISECONDS,
                                 config.get(JobOptions.ASYNC_CAPACITY))

@@ -32,6 +32,8 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 /** Topics, job definitions and running jobs of the integration tests. */
 public final class JobHarness {
 
+    private static final String KONG_SCHEMA = "schemas/kong-log-entry.avsc";
+
     private final EmbeddedKafka kafka;
     private final String suffix;
 
@@ -95,8 +97,14 @@ public final class JobHarness {
 
     /** An encrypt job definition over this test's topics; {@code extra} adds YAML lines. */
     public JobConfig config(String kmsEndpoint, String format, String extra) {
+        return config(kmsEndpoint, format, KONG_SCHEMA, extra);
+    }
+
+    /** Returns an encrypt job definition over this test's topics with another records schema. */
+    public JobConfig config(String kmsEndpoint, String format, String schemaFile, String extra) {
         return definition(
                 kmsEndpoint,
+                schemaFile,
                 "job.type: encrypt\nkey-changes.topic: "
                         + keyChanges()
                         + "\nkey-changes.public-keys: [\""
@@ -120,6 +128,7 @@ public final class JobHarness {
         kafka.createTopics(2, List.of(plaintext(), deadLetters() + "-decrypt"));
         return definition(
                 kmsEndpoint,
+                KONG_SCHEMA,
                 "job.type: decrypt\n" + extra,
                 "avro",
                 input,
@@ -134,6 +143,7 @@ public final class JobHarness {
         kafka.createTopics(2, List.of(output, deadLetters() + "-rewrap"));
         return definition(
                 kmsEndpoint,
+                KONG_SCHEMA,
                 "job.type: rewrap\nrewrap: {org: %s, from-key-arn: \"%s\", to-key-arn: \"%s\"}\n"
                         .formatted(org, fromArn, toArn),
                 "avro",
@@ -144,6 +154,7 @@ public final class JobHarness {
 
     private JobConfig definition(
             String kmsEndpoint,
+            String schemaFile,
             String extra,
             String format,
             String input,
@@ -154,7 +165,7 @@ public final class JobHarness {
                 job.name: it-%s-%s
                 job.parallelism: 2
                 geo: EU
-                records: {topic: %s, format: %s, schema: schemas/kong-log-entry.avsc}
+                records: {topic: %s, format: %s, schema: "%s"}
                 output.topic: %s
                 dead-letters.topic: %s
                 checkpoint.interval: 500ms
@@ -167,6 +178,7 @@ public final class JobHarness {
                                 output,
                                 input,
                                 format,
+                                schemaFile,
                                 output,
                                 deadLetterTopic,
                                 kmsEndpoint,
