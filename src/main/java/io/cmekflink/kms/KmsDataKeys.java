@@ -302,11 +302,7 @@ public final class KmsDataKeys {
             long firstStart) {
         long wait =
                 budgets.computeIfAbsent(
-                                regionOf(keyArn),
-                                region ->
-                                        new RequestBudget(
-                                                requestsPerSecond,
-                                                Math.max(1, (long) requestsPerSecond)))
+                                regionOf(keyArn), region -> RequestBudget.spaced(requestsPerSecond))
                         .reserve();
         if (wait > 0) {
             CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS)
