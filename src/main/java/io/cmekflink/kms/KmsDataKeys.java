@@ -3,7 +3,6 @@ package io.cmekflink.kms;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -305,17 +304,10 @@ public final class KmsDataKeys {
                                 regionOf(keyArn), region -> RequestBudget.spaced(requestsPerSecond))
                         .reserve();
         if (wait > 0) {
-            CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS)
-                    .execute(
-                            () ->
-                                    send(
-                                            operation,
-                                            keyArn,
-                                            call,
-                                            handler,
-                                            result,
-                                            attempt,
-                                            firstStart));
+            runLater(
+                    result,
+                    wait,
+                    () -> send(operation, keyArn, call, handler, result, attempt, firstStart));
         } else {
             send(operation, keyArn, call, handler, result, attempt, firstStart);
         }
@@ -374,8 +366,9 @@ public final class KmsDataKeys {
                             kind,
                             attempt,
                             TimeUnit.NANOSECONDS.toMillis(delay));
-                    Executor later = CompletableFuture.delayedExecutor(delay, TimeUnit.NANOSECONDS);
-                    later.execute(
+                    runLater(
+                            result,
+                            delay,
                             () ->
                                     attempt(
                                             operation,
@@ -386,5 +379,17 @@ public final class KmsDataKeys {
                                             attempt + 1,
                                             firstStart));
                 });
+    }
+
+    /**
+     * Runs {@code task} after {@code delayNanos}, or fails {@code result} when the clients are
+     * closed.
+     */
+    private void runLater(CompletableFuture<?> result, long delayNanos, Runnable task) {
+        try {
+            clients.schedule(task, delayNanos);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            result.completeExceptionally(e);
+        }
     }
 }
