@@ -16,10 +16,16 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * The committed output of an encrypt job, read with {@code read_committed}, with the source record
@@ -76,37 +82,51 @@ public final class Outcomes {
     }
 
     /**
-     * Polls both topics until they contain at least {@code total} committed records together, and
-     * returns what was read last.
+     * Polls both topics until they contain at least {@code total} committed records together, then
+     * reads and returns them. One consumer counts the records as they arrive without decoding them,
+     * so that waiting costs little of the CPU that the job under test needs.
      *
-     * @throws AssertionError with the counts read last when the timeout passes first
+     * @throws AssertionError with the counts per topic when the timeout passes first
      */
     public static Outcomes awaitTotal(
             EmbeddedKafka kafka, JobHarness h, RecordOpener opener, int total, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        Outcomes outcomes = read(kafka, h, opener, timeout);
-        while (outcomes.total() < total) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(
-                        "timed out after "
-                                + timeout
-                                + " waiting for "
-                                + total
-                                + " committed output records; read "
-                                + outcomes.encryptedIds.size()
-                                + " encrypted and "
-                                + outcomes.deadLetters.size()
-                                + " dead letters");
+        List<String> topics = List.of(h.encrypted(), h.deadLetters());
+        Map<String, Integer> counts = new TreeMap<>();
+        topics.forEach(t -> counts.put(t, 0));
+        try (KafkaConsumer<byte[], byte[]> consumer = committedConsumer(kafka)) {
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (String topic : topics) {
+                for (PartitionInfo p : consumer.partitionsFor(topic, timeout)) {
+                    partitions.add(new TopicPartition(topic, p.partition()));
+                }
             }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for committed output");
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (counts.values().stream().mapToInt(Integer::intValue).sum() < total) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError(
+                            "timed out after "
+                                    + timeout
+                                    + " waiting for "
+                                    + total
+                                    + " committed output records; counted "
+                                    + counts);
+                }
+                for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                    counts.merge(r.topic(), 1, Integer::sum);
+                }
             }
-            outcomes = read(kafka, h, opener, timeout);
         }
-        return outcomes;
+        return read(kafka, h, opener, timeout);
+    }
+
+    private static KafkaConsumer<byte[], byte[]> committedConsumer(EmbeddedKafka kafka) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
     /** The encrypted records, in the order of their topic's partitions. */
