@@ -224,7 +224,9 @@ class KmsFaultsIT {
         assertExactlyOnce(sent, outcomes);
         assertThat(outcomes.deadLetters()).as("dead letters").isEmpty();
         assertThat(latencies).as("orgs with a measured first record").hasSize(orgs.size());
-        // One call per org at 50 ms each would take 50 s one after another.
+        // One call per org at 50 ms each would take 50 s one after another. NOTE: this bound is
+        // wall-clock time; on 2 cores shared with other builds (load average 11 to 16) the max
+        // was 2.4 to 2.9 s.
         assertThat(max).as("max first-record latency, ms").isLessThan(5_000);
         assertThat(calls).as("GenerateDataKey calls: one per cold org").isEqualTo(orgs.size());
         // The sampled windows miss at most the calls of two 10 ms sampling intervals, and a
