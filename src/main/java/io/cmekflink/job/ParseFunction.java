@@ -56,6 +56,7 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
     private transient ValueDecoder decoder;
     private transient OrgIdExtractor orgIds;
     private transient Map<Schema, Integer> schemaIndex;
+    private transient long[] writerFingerprints;
     private transient List<GenericDatumWriter<GenericRecord>> writers;
     private transient RecordOpener encryptedRecords;
     private transient DerivedSchemaRegistry derived;
@@ -104,6 +105,12 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
         for (int i = 0; i < writerSchemas.size(); i++) {
             schemaIndex.put(writerSchemas.get(i), i);
             writers.add(new GenericDatumWriter<>(writerSchemas.get(i)));
+        }
+        // Computed once, because it parses the schema's JSON: about 0.27 ms per call for the
+        // Kong log schema, 40 times the cost of parsing one record.
+        writerFingerprints = new long[schemas.size()];
+        for (int i = 0; i < writerFingerprints.length; i++) {
+            writerFingerprints[i] = schemas.writerFingerprint(i);
         }
         derived = new DerivedSchemaRegistry();
         for (int i = 0; i < schemas.size(); i++) {
@@ -157,7 +164,7 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
         }
         ParsedRecord parsed = parsed(record, orgId);
         parsed.schemaIndex = index;
-        parsed.schemaFingerprint = schemas.writerFingerprint(index);
+        parsed.schemaFingerprint = writerFingerprints[index];
         parsed.avro = avroBinary(record.value, decoded, parsed.schemaIndex);
         if (keepOriginal && parsed.avro != record.value) {
             parsed.original = record.value;

@@ -3,7 +3,6 @@ package io.cmekflink.kms;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -302,25 +301,14 @@ public final class KmsDataKeys {
             long firstStart) {
         long wait =
                 budgets.computeIfAbsent(
-                                regionOf(keyArn),
-                                region ->
-                                        new RequestBudget(
-                                                requestsPerSecond,
-                                                Math.max(1, (long) requestsPerSecond)))
+                                regionOf(keyArn), region -> RequestBudget.spaced(requestsPerSecond))
                         .reserve();
         if (wait > 0) {
             listener.onBudgetDelay(operation, wait);
-            CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS)
-                    .execute(
-                            () ->
-                                    send(
-                                            operation,
-                                            keyArn,
-                                            call,
-                                            handler,
-                                            result,
-                                            attempt,
-                                            firstStart));
+            runLater(
+                    result,
+                    wait,
+                    () -> send(operation, keyArn, call, handler, result, attempt, firstStart));
         } else {
             send(operation, keyArn, call, handler, result, attempt, firstStart);
         }
@@ -379,8 +367,9 @@ public final class KmsDataKeys {
                             kind,
                             attempt,
                             TimeUnit.NANOSECONDS.toMillis(delay));
-                    Executor later = CompletableFuture.delayedExecutor(delay, TimeUnit.NANOSECONDS);
-                    later.execute(
+                    runLater(
+                            result,
+                            delay,
                             () ->
                                     attempt(
                                             operation,
@@ -391,5 +380,17 @@ public final class KmsDataKeys {
                                             attempt + 1,
                                             firstStart));
                 });
+    }
+
+    /**
+     * Runs {@code task} after {@code delayNanos}, or fails {@code result} when the clients are
+     * closed.
+     */
+    private void runLater(CompletableFuture<?> result, long delayNanos, Runnable task) {
+        try {
+            clients.schedule(task, delayNanos);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            result.completeExceptionally(e);
+        }
     }
 }
