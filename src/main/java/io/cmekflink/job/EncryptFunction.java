@@ -23,6 +23,7 @@ import io.cmekflink.kms.KmsDataKeys;
 import io.cmekflink.kms.KmsErrors;
 import io.cmekflink.kms.KmsSettings;
 import io.cmekflink.kms.RequestBudget;
+import io.cmekflink.logging.RateLimitedLog;
 import io.cmekflink.schema.MalformedRecordException;
 import io.cmekflink.schema.SingleObjectEncoding;
 import io.cmekflink.schema.StrictRecordDecoder;

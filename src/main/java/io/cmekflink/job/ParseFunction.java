@@ -13,6 +13,7 @@ import io.cmekflink.ingest.OrgIdExtractor;
 import io.cmekflink.ingest.ValueDecoder;
 import io.cmekflink.ingest.ValueDecoderFactory;
 import io.cmekflink.ingest.ValueFormat;
+import io.cmekflink.logging.RateLimitedLog;
 import io.cmekflink.schema.DerivedSchemaRegistry;
 import io.cmekflink.schema.SingleObjectEncoding;
 import java.io.ByteArrayOutputStream;

@@ -9,6 +9,7 @@ import io.cmekflink.link.KeyChangeEvent;
 import io.cmekflink.link.KeyChangeSignatures;
 import io.cmekflink.link.KeyLink;
 import io.cmekflink.link.KeyLinkRules;
+import io.cmekflink.logging.RateLimitedLog;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

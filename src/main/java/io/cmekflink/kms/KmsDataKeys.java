@@ -1,5 +1,6 @@
 package io.cmekflink.kms;
 
+import io.cmekflink.logging.RateLimitedLog;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -23,6 +24,12 @@ import software.amazon.awssdk.services.kms.model.ReEncryptResponse;
 public final class KmsDataKeys {
 
     private static final Logger LOG = LoggerFactory.getLogger(KmsDataKeys.class);
+
+    /**
+     * Retries, at most one line per operation and error kind every 10 s: a throttled or failing KMS
+     * makes hundreds of retries a second, and each left-out line is counted in the next one.
+     */
+    private static final RateLimitedLog RETRY_LOG = new RateLimitedLog(LOG, 10_000);
 
     private final KmsClients clients;
     private final RetryPolicy retryPolicy;
@@ -360,7 +367,8 @@ public final class KmsDataKeys {
                                         null));
                         return;
                     }
-                    LOG.warn(
+                    RETRY_LOG.warn(
+                            operation + " " + kind,
                             "{} on {} failed with {} (attempt {}), retrying in {} ms",
                             operation,
                             keyArn,
