@@ -119,6 +119,9 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
 
     @Override
     public void close() {
+        LOG.info(
+                "decrypt step {} closing",
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
         if (clients != null) {
             clients.close();
         }

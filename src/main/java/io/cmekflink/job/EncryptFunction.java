@@ -217,6 +217,12 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
 
     @Override
     public void close() {
+        if (metrics != null) {
+            LOG.info(
+                    "encrypt step {} closing after {} records encrypted in this run",
+                    getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                    metrics.encryptedCount());
+        }
         if (health != null) {
             health.close();
         }

@@ -103,4 +103,9 @@ final class EncryptMetrics implements KmsCallListener {
         budgetDelayed.inc();
         budgetDelayMillis.inc(nanos / 1_000_000);
     }
+
+    /** Returns how many records this instance encrypted since it opened. */
+    long encryptedCount() {
+        return encrypted.getCount();
+    }
 }

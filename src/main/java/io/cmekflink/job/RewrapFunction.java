@@ -114,6 +114,9 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
 
     @Override
     public void close() {
+        LOG.info(
+                "re-wrap step {} closing",
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
         if (clients != null) {
             clients.close();
         }

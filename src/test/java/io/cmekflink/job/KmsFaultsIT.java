@@ -229,11 +229,15 @@ class KmsFaultsIT {
         // was 2.4 to 2.9 s.
         assertThat(max).as("max first-record latency, ms").isLessThan(5_000);
         assertThat(calls).as("GenerateDataKey calls: one per cold org").isEqualTo(orgs.size());
-        // The sampled windows miss at most the calls of two 10 ms sampling intervals, and a
-        // spaced budget sends at most one call per instance more than its rate in a window.
+        // A spaced budget sends at most one call per instance more than its rate in a window.
+        // The emulator counts a call when one of its server threads has verified and answered
+        // it, so on a loaded machine its threads fall behind and catch up, and a window of
+        // answered calls can exceed what the job sent in it: 859 against a budget of 800 was
+        // measured at load average 8. The 20% allowance keeps the test about the job, and a
+        // budget that lets a cold start burst (1,000 calls in well under a second) still fails.
         assertThat(maxCallsPerSecond)
                 .as("max GenerateDataKey calls in a 1 s window, budget %d per second", budget)
-                .isLessThanOrEqualTo(budget + 2);
+                .isLessThanOrEqualTo(budget + budget / 5 + 2);
     }
 
     @Test
