@@ -84,6 +84,30 @@ public final class EncryptJob {
     /** Adds the encrypt job to {@code env}, with known catch-up offsets of the key-change topic. */
     public static void build(
             StreamExecutionEnvironment env, JobConfig config, Map<Integer, Long> catchUp) {
+        build(env, config, catchUp, ENCRYPT_STEP);
+    }
+
+    /** The encrypt step: {@link EncryptFunction} under ordered async I/O. */
+    public static final JobStep<Routed> ENCRYPT_STEP =
+            (routed, config) ->
+                    AsyncDataStream.orderedWait(
+                                    routed,
+                                    new EncryptFunction(config),
+                                    config.get(JobOptions.ASYNC_TIMEOUT).toMillis(),
+                                    TimeUnit.MILLISECONDS,
+                                    config.get(JobOptions.ASYNC_CAPACITY))
+                            .name("encrypt")
+                            .uid(UID_ENCRYPT);
+
+    /**
+     * Adds the encrypt job to {@code env} with {@code encryptStep} in place of the encrypt step,
+     * with known catch-up offsets of the key-change topic.
+     */
+    public static void build(
+            StreamExecutionEnvironment env,
+            JobConfig config,
+            Map<Integer, Long> catchUp,
+            JobStep<Routed> encryptStep) {
         JobParts.configureEnvironment(env, config);
 
         DataStream<SourceRecord> records =
@@ -133,15 +157,7 @@ public final class EncryptJob {
                         .name("resolve key")
                         .uid(UID_RESOLVE);
 
-        SingleOutputStreamOperator<OutputRecord> encrypted =
-                AsyncDataStream.orderedWait(
-                                routed,
-                                new EncryptFunction(config),
-                                config.get(JobOptions.ASYNC_TIMEOUT).toMillis(),
-                                TimeUnit.MILLISECONDS,
-                                config.get(JobOptions.ASYNC_CAPACITY))
-                        .name("encrypt")
-                        .uid(UID_ENCRYPT);
+        SingleOutputStreamOperator<OutputRecord> encrypted = encryptStep.apply(routed, config);
 
         SingleOutputStreamOperator<OutputRecord> split =
                 encrypted.process(new SplitOutputFunction()).name("split output").uid(UID_SPLIT);
