@@ -56,7 +56,7 @@ import javax.crypto.spec.SecretKeySpec;
  * </ul>
  *
  * The SDK's keyring API in this version has no caching materials manager of its own, so its legacy
- * {@code CachingCryptoMaterialsManager} with a master key stands in for the Raw AES keyring, which
+ * {@code CachingCryptoMaterialsManager} with a master key replaces the Raw AES keyring, which
  * wraps data keys with AES-GCM in the same way.
  */
 @State(Scope.Thread)
@@ -153,7 +153,7 @@ public class FieldEncryptionBenchmark {
                 .build();
     }
 
-    /** The Avro encodings of the record's marked values, concatenated in schema order. */
+    /** Returns the Avro encodings of the record's marked values, concatenated in schema order. */
     private static byte[] markedEncodings(GenericRecord record) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);

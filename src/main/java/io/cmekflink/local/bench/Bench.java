@@ -50,6 +50,7 @@ final class Bench {
         setup.linkOrgs(options.orgs());
         setup.loadRecords(RECORDS_TOPIC, options.records(), options.orgs(), 0, 1);
         setup.kms().faults().setLatency(options.kmsLatency());
+
         BenchRun runner = new BenchRun(setup, options.settings());
         Map<Variant, List<BenchRun.Result>> results = new EnumMap<>(Variant.class);
         String decryptInput = null;
@@ -70,26 +71,30 @@ final class Bench {
                         String.format(
                                 "%s: %s %.0f records/s", label, variant.label, r.recordsPerSecond));
                 if (variant == Variant.ENCRYPT && decryptInput == null) {
+                    // The warm-up encrypt run's output is the input of every decrypt run.
                     decryptInput = r.outputTopic;
                 }
                 if (round > 0) {
                     results.computeIfAbsent(variant, v -> new ArrayList<>()).add(r);
                 }
-                if (round > 0 || variant != Variant.ENCRYPT) {
-                    keepSample(r);
-                    if (!r.outputTopic.equals(decryptInput)) {
-                        r.jobLogBytesPerRecord =
-                                new SizeMeter(setup).logBytes(r.outputTopic)
-                                        / (double) options.records();
-                        setup.deleteTopics(r.outputTopic);
-                    }
+                if (!r.outputTopic.equals(decryptInput)) {
+                    finish(r);
                 }
             }
         }
         setup.kms().faults().setLatency(Duration.ZERO);
+
         progress.accept("measuring bytes per record");
         Sizes sizes = sizes(results);
         return BenchReport.comparison(options, results, sizes);
+    }
+
+    /** Measures the log size of a run's output topic, then deletes the topic. */
+    private void finish(BenchRun.Result r) throws Exception {
+        keepSample(r);
+        r.jobLogBytesPerRecord =
+                new SizeMeter(setup).logBytes(r.outputTopic) / (double) r.output.records();
+        setup.deleteTopics(r.outputTopic);
     }
 
     /** Drops the sample of runs other than the first measured run of each variant. */
@@ -110,7 +115,7 @@ final class Bench {
             int edekBytes,
             Map<Integer, Double> metadataLz4ByBatchSize) {}
 
-    /** Producer batch sizes of the extra metadata measurement; 16384 is Kafka's default. */
+    /** Producer batch sizes of the extra metadata measurement, from Kafka's default of 16,384. */
     static final List<Integer> BATCH_SIZES = List.of(16_384, 131_072, 524_288);
 
     private Sizes sizes(Map<Variant, List<BenchRun.Result>> results) throws Exception {
@@ -120,6 +125,7 @@ final class Bench {
         var encrypted = SizeMeter.asProducerRecords(encryptedRun.output.sample);
         List<ProducerRecord<byte[], byte[]>> stripped =
                 SizeMeter.withoutEnvelope(encryptedRun.output.sample, derivedSchema());
+
         SizeMeter meter = new SizeMeter(setup);
         Map<String, Double> plainSizes = new java.util.LinkedHashMap<>();
         Map<String, Double> encryptedSizes = new java.util.LinkedHashMap<>();
@@ -129,6 +135,7 @@ final class Bench {
             encryptedSizes.put(compression, meter.bytesPerRecord(encrypted, compression));
             strippedSizes.put(compression, meter.bytesPerRecord(stripped, compression));
         }
+
         Map<Integer, Double> byBatch = new java.util.LinkedHashMap<>();
         for (int batch : BATCH_SIZES) {
             byBatch.put(
@@ -147,7 +154,7 @@ final class Bench {
                 byBatch);
     }
 
-    /** The EDEK length in the envelope of an encrypted record. */
+    /** Returns the EDEK length in the envelope of an encrypted record. */
     private int edekBytes(byte[] encrypted) throws Exception {
         var opener = io.cmekflink.crypto.RecordOpener.create(derivedSchemaOf());
         return io.cmekflink.crypto.RecordOpener.envelopeOf(opener.decode(encrypted)).edek().length;

@@ -110,7 +110,9 @@ final class BenchRecords {
         r.put("route_id", uuid());
         r.put("upstream", resource + ".internal.svc.cluster.local:8080");
         r.put("user_agent", pick(AGENTS));
+
         r.put("gateway_node", "kong-" + random.nextInt(12) + ".eu-west-1.compute.internal");
+
         String email = pick(NAMES) + "." + token(4) + "@example.com";
         r.put(
                 "uri",
@@ -154,11 +156,11 @@ final class BenchRecords {
                 + "\"}";
     }
 
-    private String body(String id, String who) {
+    private String body(String id, String customer) {
         return "{\"id\":\""
                 + id
                 + "\",\"customer\":\""
-                + who
+                + customer
                 + "\",\"items\":[{\"sku\":\""
                 + token(10)
                 + "\",\"qty\":"

@@ -9,7 +9,7 @@ import java.util.Map;
 
 /**
  * Builds the benchmark's JSON report. Every figure that several runs measured is an object with its
- * median, min, max and number of runs; rates are per second, latencies in milliseconds, sizes in
+ * median, min, max and number of runs. Rates are per second, latencies in milliseconds and sizes in
  * bytes.
  */
 final class BenchReport {
@@ -122,6 +122,7 @@ final class BenchReport {
             }
             calls.put("total", round1(all * 1e6 / records));
         }
+
         List<BenchRun.Result> encrypt = results.get(Variant.ENCRYPT);
         double[] perOrg = new double[encrypt.size()];
         double[] hitRate = new double[encrypt.size()];
@@ -132,6 +133,7 @@ final class BenchReport {
         }
         spread(report, "generate_data_key_per_org", Stats.Spread.of(perOrg), 3);
         spread(report, "dek_cache_hit_rate", Stats.Spread.of(hitRate), 5);
+
         List<BenchRun.Result> decrypt = results.get(Variant.DECRYPT);
         double[] edekHitRate = new double[decrypt.size()];
         for (int i = 0; i < edekHitRate.length; i++) {

@@ -32,7 +32,7 @@ final class BenchRun {
     /** Settings shared by every run of one benchmark. */
     record Settings(int parallelism, String deliveryGuarantee, Duration checkpointInterval) {}
 
-    /** What one run measured. */
+    /** The measurements of one run. */
     static final class Result {
         Variant variant;
         int round;
@@ -74,8 +74,8 @@ final class BenchRun {
     }
 
     /**
-     * Runs {@code variant} over {@code inputTopic}, which holds {@code records} records of {@code
-     * orgs} orgs, and keeps {@code sampleSize} output records for the size measurements.
+     * Runs {@code variant} over {@code inputTopic}, which contains {@code records} records of
+     * {@code orgs} orgs, and keeps {@code sampleSize} output records for the size measurements.
      */
     Result run(Variant variant, String inputTopic, int records, int orgs, int round, int sampleSize)
             throws Exception {

@@ -10,8 +10,8 @@ import org.apache.flink.core.memory.DataOutputSerializer;
 
 /**
  * The size of one key link in the resolve step's broadcast state, as its state serializers write it
- * into a checkpoint. Every parallel instance holds and checkpoints its own copy of the broadcast
- * state, so a job's checkpoint holds this times orgs times parallelism.
+ * into a checkpoint. Every parallel instance keeps and checkpoints its own copy of the broadcast
+ * state, so a job's checkpoint contains this size times orgs times parallelism.
  */
 final class BroadcastStateSize {
 
@@ -36,7 +36,7 @@ final class BroadcastStateSize {
         return total / (double) count;
     }
 
-    /** A link as the benchmark publishes it, with a key ARN of the emulator's form. */
+    /** Builds a link as the benchmark publishes it, with a key ARN of the emulator's form. */
     private static KeyLink link(int index) {
         KeyLink link = new KeyLink();
         link.orgId = BenchSetup.orgId(index);

@@ -13,9 +13,9 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * What one run wrote to its output topic, read back with {@code read_committed}: the broker's
- * append time of every record, the total value and header bytes, and the first records in offset
- * order as a sample for the size measurements.
+ * The records that one run wrote to its output topic, read back with {@code read_committed}: the
+ * broker's append time of every record, the total value and header bytes, and the first records in
+ * offset order as a sample for the size measurements.
  */
 final class OutputTopic {
 
@@ -83,7 +83,10 @@ final class OutputTopic {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     if (count >= expected) {
                         throw new IllegalStateException(
-                                topic + " holds more than the " + expected + " records expected");
+                                topic
+                                        + " contains more than the "
+                                        + expected
+                                        + " records expected");
                     }
                     times[count++] = r.timestamp();
                     values += r.value() == null ? 0 : r.value().length;

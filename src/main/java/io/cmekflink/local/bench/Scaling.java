@@ -10,8 +10,8 @@ import java.util.function.Consumer;
 
 /**
  * The scaling benchmark: encrypt throughput and KMS calls against the number of orgs, at
- * parallelism 1 and 2, each against a pass-through run of the same parallelism; then skew, with one
- * org sending 90% of the records at parallelism 2.
+ * parallelism 1 and 2, each against a pass-through run of the same parallelism. Then skew: one org
+ * sends 90% of the records at parallelism 2.
  */
 final class Scaling {
 
@@ -100,7 +100,9 @@ final class Scaling {
         return report;
     }
 
-    /** The org count of the pass-through runs, which do not depend on it: 100 when measured. */
+    /**
+     * Returns the org count of the pass-through runs, which do not depend on it: 100 if measured.
+     */
     private int passThroughOrgs() {
         return orgCounts.contains(100) ? 100 : orgCounts.get(0);
     }

@@ -15,9 +15,9 @@ import java.util.List;
 import javax.imageio.ImageIO;
 
 /**
- * Draws the scaling report as a PNG: encrypt records per second (left axis, solid lines) and
- * GenerateDataKey calls per run (right axis, dashed lines) against orgs on a log scale, one line
- * per parallelism. Runs headless.
+ * Draws the scaling report as a PNG: encrypt records per second (left axis, linear, solid lines)
+ * and GenerateDataKey calls per run (right axis, log scale, dashed lines) against orgs on a log
+ * scale, one colour per parallelism. Runs headless.
  */
 final class ScalingPlot {
 
@@ -64,7 +64,8 @@ final class ScalingPlot {
             }
         }
         maxRate = niceCeiling(maxRate);
-        maxCalls = niceCeiling(maxCalls);
+        maxCalls = Math.pow(10, Math.ceil(Math.log10(Math.max(10, maxCalls))));
+
         BufferedImage image = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
@@ -72,16 +73,17 @@ final class ScalingPlot {
         g.fillRect(0, 0, WIDTH, HEIGHT);
         Axes axes = new Axes(Math.log10(minOrgs), Math.log10(Math.max(maxOrgs, minOrgs * 10)));
         drawFrame(g, axes, maxRate, maxCalls, report);
+
         for (int k = 0; k < series.size(); k++) {
             Series s = series.get(k);
             g.setColor(COLORS[k % COLORS.length]);
-            drawLine(g, axes, s.orgs, s.rates, maxRate, new BasicStroke(2.5f));
+            drawLine(g, axes, s.orgs, fractions(s.rates, maxRate), 1, new BasicStroke(2.5f));
             drawLine(
                     g,
                     axes,
                     s.orgs,
-                    s.calls,
-                    maxCalls,
+                    logScale(s.calls, maxCalls),
+                    1,
                     new BasicStroke(
                             2f,
                             BasicStroke.CAP_BUTT,
@@ -90,6 +92,7 @@ final class ScalingPlot {
                             new float[] {8f, 6f},
                             0f));
             int y = TOP + 20 + k * 36;
+            // Equal call counts at both parallelisms draw one dashed line over the other.
             g.drawString("records/s, parallelism " + s.parallelism + " (solid)", LEFT + 20, y);
             g.drawString(
                     "GenerateDataKey calls, parallelism " + s.parallelism + " (dashed)",
@@ -139,14 +142,16 @@ final class ScalingPlot {
             Graphics2D g, Axes axes, double maxRate, double maxCalls, JsonNode report) {
         g.setColor(Color.BLACK);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
+        g.drawString("cmek-flink encrypt job: throughput and KMS calls against orgs", LEFT, 24);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         g.drawString(
-                "cmek-flink encrypt job: throughput and KMS calls against orgs ("
-                        + report.path("records").asInt()
-                        + " records per run, KMS latency "
-                        + report.path("kms_latency_ms").asInt()
-                        + " ms)",
-                LEFT - 40,
-                30);
+                String.format(
+                        "%,d records per run, KMS latency %d ms, %s",
+                        report.path("records").asInt(),
+                        report.path("kms_latency_ms").asInt(),
+                        report.path("delivery_guarantee").asText()),
+                LEFT,
+                42);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         int x0 = LEFT;
         int x1 = WIDTH - RIGHT;
@@ -154,13 +159,17 @@ final class ScalingPlot {
         g.drawRect(x0, TOP, x1 - x0, y0 - TOP);
         for (int i = 0; i <= 5; i++) {
             double rate = maxRate * i / 5;
-            double calls = maxCalls * i / 5;
             int y = Axes.y(rate, maxRate);
             g.setColor(new Color(0xdddddd));
             g.drawLine(x0 + 1, y, x1 - 1, y);
             g.setColor(Color.BLACK);
             g.drawString(String.format("%,.0f", rate), x0 - 70, y + 4);
-            g.drawString(String.format("%,.0f", calls), x1 + 8, y + 4);
+        }
+        int decades = (int) Math.round(Math.log10(maxCalls));
+        for (int d = 0; d <= decades; d++) {
+            int y = Axes.y(d / (double) decades, 1);
+            g.drawLine(x1, y, x1 + 4, y);
+            g.drawString(String.format("%,.0f", Math.pow(10, d)), x1 + 8, y + 4);
         }
         for (double orgs = Math.pow(10, Math.ceil(axes.minLog()));
                 orgs <= Math.pow(10, axes.maxLog()) * 1.0001;
@@ -171,7 +180,7 @@ final class ScalingPlot {
         }
         g.drawString("orgs (log scale)", (x0 + x1) / 2 - 40, y0 + 45);
         g.drawString("records/s", 10, TOP - 10);
-        g.drawString("GenerateDataKey calls", x1 - 60, TOP - 10);
+        g.drawString("GenerateDataKey calls (log)", x1 - 90, TOP - 10);
         if (report.path("provisional").asBoolean()) {
             g.setColor(new Color(0xaa0000));
             g.drawString(
@@ -202,6 +211,16 @@ final class ScalingPlot {
             }
         }
         g.setStroke(new BasicStroke(1f));
+    }
+
+    /** Returns each value as a fraction of {@code max}. */
+    private static List<Double> fractions(List<Double> values, double max) {
+        return values.stream().map(v -> v / max).toList();
+    }
+
+    /** Returns each value's place between 1 and {@code max} on a log scale, from 0 to 1. */
+    private static List<Double> logScale(List<Double> values, double max) {
+        return values.stream().map(v -> Math.log10(Math.max(1, v)) / Math.log10(max)).toList();
     }
 
     /** Rounds up to 1, 2 or 5 times a power of ten. */

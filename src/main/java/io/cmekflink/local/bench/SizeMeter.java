@@ -118,7 +118,7 @@ final class SizeMeter {
         return batch.build().sizeInBytes();
     }
 
-    /** The size of a topic's log on the broker, all partitions, in bytes. */
+    /** Returns the size of a topic's log on the broker, all partitions, in bytes. */
     long logBytes(String topic) throws Exception {
         try (Admin admin = Admin.create(setup.kafka().clientProperties())) {
             int broker = admin.describeCluster().nodes().get().iterator().next().id();

@@ -20,7 +20,7 @@ final class Stats {
             return new Spread(median, sorted[0], sorted[n - 1], n);
         }
 
-        /** The spread as a fraction of the median: (max - min) / median. */
+        /** Returns the spread as a fraction of the median: (max - min) / median. */
         double relativeRange() {
             return median == 0 ? 0 : (max - min) / median;
         }

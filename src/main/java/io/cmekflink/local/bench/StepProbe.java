@@ -7,10 +7,10 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * What the benchmark's step wrappers record about one run, shared in this JVM between the Flink
- * tasks of the local mini cluster and the benchmark that reads it after the run: records per
- * parallel instance, and per record the time it entered the step and the time its result was
- * complete.
+ * The measurements that the benchmark's step wrappers take in one run: records per parallel
+ * instance, and per record the time it entered the step and the time its result was complete. The
+ * Flink tasks of the local mini cluster write it, and the benchmark in the same JVM reads it after
+ * the run.
  *
  * <p>Times are {@link System#nanoTime()} values. Each parallel instance writes its own slots: entry
  * times only on its task thread, completion times on whichever thread completes the record. Read
@@ -62,8 +62,8 @@ final class StepProbe {
 
     /**
      * Records that the step completed on the task thread before its call returned. The encrypt and
-     * decrypt steps do so exactly when the record's data key was cached, so this counts cache hits;
-     * a record that waits for a KMS call, its own or one shared with other records, is not counted.
+     * decrypt steps do so exactly when the record's data key was cached, so this counts cache hits.
+     * A record that waits for a KMS call, its own or one shared with other records, is not counted.
      */
     long synchronousRecords() {
         return synchronous.sum();

@@ -22,8 +22,8 @@ final class TaskThreads {
 
     /**
      * Returns the CPU time of each live task thread and Kafka fetcher thread, in nanoseconds, by
-     * its first two operators and subtask, such as "resolve key -> encrypt (1/2)"; empty when the
-     * JVM does not measure thread CPU time.
+     * its first two operators and subtask, such as "resolve key -> encrypt (1/2)". The map is empty
+     * when the JVM does not measure thread CPU time.
      */
     static Map<String, Long> cpuNanosByTask() {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the {@code bench} command end to end on few records and checks that its JSON report has
- * every field with a sane value. It asserts nothing about speed: the numbers of so short a run say
- * nothing.
+ * every field with a sane value. It asserts nothing about speed, because so short a run measures
+ * mostly start-up.
  */
 class BenchCommandIT {
 
