@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates the topics of jobs/compose-encrypt.yaml on the compose broker. It runs in the
+# Creates the topics of jobs/compose-*.yaml on the compose broker. It runs in the
 # setup-topics service (apache/kafka image) once the broker is healthy. Existing topics are
 # left as they are, so the script can run again after a restart.
 set -euo pipefail
@@ -23,6 +23,12 @@ create_topic api-logs 2
 create_topic key-changes 1 --config cleanup.policy=compact
 create_topic api-logs-encrypted 2
 create_topic api-logs-dead-letters 2
+# Topics of jobs/compose-decrypt.yaml and jobs/compose-rewrap.yaml. The plaintext topic outlives
+# a later revocation of the org's key, so it keeps records for one hour only.
+create_topic api-logs-plaintext 2 --config retention.ms=3600000
+create_topic api-logs-decrypt-dead-letters 2
+create_topic api-logs-rewrapped 2
+create_topic api-logs-rewrap-dead-letters 2
 
 "$TOPICS" --bootstrap-server "$BOOTSTRAP" --describe \
-    --topic 'api-logs|key-changes|api-logs-encrypted|api-logs-dead-letters'
+    --topic '(api-logs|key-changes).*'

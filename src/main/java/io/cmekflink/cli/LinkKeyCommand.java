@@ -55,14 +55,14 @@ import software.amazon.awssdk.services.kms.KmsClient;
         description = {
             "Links an org to a symmetric KMS key by publishing a signed LINKED key-change event.",
             "The link is validated with the job's rules: a key ARN (not an alias) of a key in"
-                    + " --region, which must be one of the regions of --geo. Unless --dry-run is"
-                    + " given, the command then reads the whole key-change topic with"
-                    + " read_committed and without a consumer group, replays the org's events"
-                    + " with the job's rules, and rejects a link that the job would reject: a key"
-                    + " in another AWS account than the org's pinned one needs"
-                    + " --allow-account-change. The event gets the next version of the org and"
-                    + " changed_at = now, is signed with --signing-key (Ed25519), and is published"
-                    + " with acks=all by an idempotent producer, keyed by the org id.",
+                + " --region, which must be one of the regions of --geo. Unless --dry-run is given,"
+                + " the command then reads the whole key-change topic with read_committed and"
+                + " without a consumer group, replays the org's events that one of --public-key"
+                + " verifies with the job's rules, and rejects a link that the job would reject: a"
+                + " key in another AWS account than the org's pinned one needs"
+                + " --allow-account-change. The event gets the next version of the org and"
+                + " changed_at = now, is signed with --signing-key (Ed25519), and is published with"
+                + " acks=all by an idempotent producer, keyed by the org id.",
             "With --verify, the key is then checked through KMS before the event is signed"
                     + " (DescribeKey, GetKeyRotationStatus and GenerateDataKey), with AWS"
                     + " credentials from the"
@@ -312,9 +312,10 @@ public final class LinkKeyCommand implements Callable<Integer> {
                 paramLabel = "FILE",
                 description =
                         "A public key the job is configured with (key-changes.public-keys);"
-                                + " repeatable. When given, events on the topic that none of"
-                                + " them verifies are ignored, as the job ignores them, and the"
-                                + " new signature must verify with one of them.")
+                                + " repeatable, and required unless --dry-run. Events on the"
+                                + " topic that none of them verifies are ignored, as the job"
+                                + " ignores them, and the new signature must verify with one of"
+                                + " them.")
         List<Path> publicKeyFiles = new ArrayList<>();
 
         @Option(
@@ -379,6 +380,17 @@ public final class LinkKeyCommand implements Callable<Integer> {
                                 + String.join(", ", missing)
                                 + " (only --dry-run runs without them)");
             }
+            if (publicKeyFiles.isEmpty()) {
+                // Anyone who can write the topic can put unsigned events there. Counting them
+                // would let one forged event set the version or the current link, and the job
+                // would then reject the event this command publishes.
+                throw new ParameterException(
+                        spec.commandLine(),
+                        "Missing required option: '--public-key=FILE' (only --dry-run runs"
+                                + " without it): pass the job's key-changes.public-keys, so that"
+                                + " events on the topic that the job rejects as unsigned or"
+                                + " badly signed are not counted");
+            }
         }
 
         PrivateKey signingKey(PrintWriter err) {
@@ -392,11 +404,8 @@ public final class LinkKeyCommand implements Callable<Integer> {
             return key;
         }
 
-        /** Returns the signatures of the given public keys, or {@code null} when none are given. */
+        /** Reads the public keys, which {@link #requirePublishOptions} requires. */
         KeyChangeSignatures publicKeys() {
-            if (publicKeyFiles.isEmpty()) {
-                return null;
-            }
             try {
                 return KeyChangeSignatures.fromPublicKeyFiles(publicKeyFiles);
             } catch (IllegalArgumentException e) {
@@ -436,7 +445,7 @@ public final class LinkKeyCommand implements Callable<Integer> {
         KeyChangeEvent sign(
                 KeyChangeEvent event, PrivateKey signingKey, KeyChangeSignatures signatures) {
             KeyChangeEvent signed = KeyChangeSignatures.sign(event, signingKey);
-            if (signatures != null && !signatures.verifies(signed)) {
+            if (!signatures.verifies(signed)) {
                 throw new UserException(
                         "no --public-key verifies a signature of --signing-key "
                                 + signingKeyFile

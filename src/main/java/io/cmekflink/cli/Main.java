@@ -1,5 +1,7 @@
 package io.cmekflink.cli;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -25,12 +27,42 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        if (args.length > 0 && args[0].equals("run")) {
+            runWithoutExit(args);
+            return;
+        }
         System.exit(execute(new Main(), args));
+    }
+
+    /**
+     * Runs the {@code run} command without {@code System.exit}. Flink calls this main method in its
+     * client, or in the JobManager's JVM when the jar is submitted through the REST API, and an
+     * exit there would stop the cluster. A failure raises an exception with the command's error
+     * output, which Flink reports to whoever submitted the jar.
+     */
+    static void runWithoutExit(String[] args) {
+        StringWriter errors = new StringWriter();
+        int code = execute(new Main(), new PrintWriter(errors, true), args);
+        System.err.print(errors);
+        if (code != 0) {
+            throw new IllegalStateException(
+                    "cmek-flink run failed with exit code "
+                            + code
+                            + ": "
+                            + errors.toString().trim());
+        }
     }
 
     /** Runs a command line with the exit codes of this project: 2 for invalid input. */
     public static int execute(Object command, String... args) {
+        return execute(command, null, args);
+    }
+
+    private static int execute(Object command, PrintWriter err, String... args) {
         CommandLine cli = new CommandLine(command);
+        if (err != null) {
+            cli.setErr(err);
+        }
         cli.setExecutionExceptionHandler(
                 (e, commandLine, parseResult) -> {
                     if (e instanceof UserException) {

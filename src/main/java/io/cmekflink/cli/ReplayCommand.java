@@ -38,7 +38,12 @@ import picocli.CommandLine.Spec;
                     + " re-published with its record id in the cmek-record-id header; an"
                     + " encrypted record is re-published as it is. Dead letters whose payload"
                     + " was dropped, or whose retain_until has passed, are refused and counted."
-                    + " All records of one replay are written in one Kafka transaction.",
+                    + " All records of one replay are written in one Kafka transaction,"
+                    + " together with the positions of their dead letters in the replay log, the"
+                    + " compacted topic <dead-letters topic>-replayed, which the replay creates"
+                    + " when it is missing. Dead letters that the replay log names are skipped and"
+                    + " counted as already_replayed, so running the same replay twice, or again"
+                    + " after it failed, re-publishes each dead letter once.",
             "The last line of stdout is a JSON summary. Exit code 0 when the replay was written"
                     + " (refusals included); 2 for invalid options or input."
         })

@@ -27,11 +27,11 @@ import picocli.CommandLine.Spec;
         description = {
             "Unlinks an org from its key by publishing a signed UNLINKED key-change event.",
             "Unless --dry-run is given, the command reads the whole key-change topic with"
-                    + " read_committed and without a consumer group, takes the org's event with"
-                    + " the highest version, and fails when there is none or it is an UNLINKED"
-                    + " event. The new event gets that version + 1 and changed_at = now, is signed"
-                    + " with --signing-key (Ed25519), and is published with acks=all by an"
-                    + " idempotent producer, keyed by the org id.",
+                + " read_committed and without a consumer group, takes the org's event with the"
+                + " highest version among those that one of --public-key verifies, and fails when"
+                + " there is none or it is an UNLINKED event. The new event gets that version + 1"
+                + " and changed_at = now, is signed with --signing-key (Ed25519), and is published"
+                + " with acks=all by an idempotent producer, keyed by the org id.",
             "The job then turns the org's records into KEY_UNLINKED dead letters, or encrypts"
                     + " them under the platform key where one is configured. Records already"
                     + " encrypted under the org's key still need that key to be decrypted.",

@@ -40,8 +40,28 @@ public final class JobConfig implements Serializable {
 
     private static final Pattern ENV =
             Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?}");
+
+    /**
+     * Parts of key names whose values are masked: passwords, JAAS configurations, tokens, PEM
+     * private keys ({@code ssl.keystore.key}), Schema Registry's {@code basic.auth.user.info} and
+     * storage account keys.
+     */
     private static final List<String> SECRET_WORDS =
-            List.of("password", "secret", "token", "jaas", "credential", "private");
+            List.of(
+                    "password",
+                    "secret",
+                    "token",
+                    "jaas",
+                    "credential",
+                    "private",
+                    "keystore.key",
+                    "user.info",
+                    "account.key",
+                    "api-key",
+                    "apikey");
+
+    /** The user info of a URL, such as {@code user:password@} in {@code http://user:password@h}. */
+    private static final Pattern URL_USER_INFO = Pattern.compile("(?<=://)[^/@\\s]+@");
 
     private final Map<String, Object> values;
     private final Map<String, String> kafka;
@@ -186,6 +206,11 @@ public final class JobConfig implements Serializable {
                                             env,
                                             source));
             return;
+        }
+        if (value.isNull()) {
+            // asText() would pass the string "null" to Kafka or Flink.
+            throw new ConfigException(
+                    source + ": " + key + " has no value; remove the key or give it a value");
         }
         if (value.isArray()) {
             List<String> items = new ArrayList<>();
@@ -436,6 +461,9 @@ public final class JobConfig implements Serializable {
             if (lower.contains(word)) {
                 return "***";
             }
+        }
+        if (value instanceof String text) {
+            return URL_USER_INFO.matcher(text).replaceAll("***@");
         }
         return value;
     }

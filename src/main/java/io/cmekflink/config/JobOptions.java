@@ -47,7 +47,11 @@ public final class JobOptions {
 
     public static final Option<Integer> PARALLELISM =
             Option.integer(
-                    "job.parallelism", 0, 0, "Parallelism of the job; 0 keeps Flink's default.");
+                            "job.parallelism",
+                            0,
+                            0,
+                            "Parallelism of the job; 0 keeps Flink's default.")
+                    .unit("parallel instances");
 
     public static final Option<String> GEO =
             Option.oneOf(
@@ -124,12 +128,13 @@ public final class JobOptions {
 
     public static final Option<Integer> RECORDS_JSON_MAX_DEPTH =
             Option.integer(
-                    "records.json-max-depth",
-                    64,
-                    1,
-                    500,
-                    "Maximum nesting depth of a JSON input value; deeper values become"
-                            + " MALFORMED_RECORD dead letters.");
+                            "records.json-max-depth",
+                            64,
+                            1,
+                            500,
+                            "Maximum nesting depth of a JSON input value; deeper values become"
+                                    + " MALFORMED_RECORD dead letters.")
+                    .unit("nesting levels");
 
     public static final Option<String> KEY_CHANGES_TOPIC =
             Option.string(
@@ -149,12 +154,13 @@ public final class JobOptions {
 
     public static final Option<Long> KEY_CHANGES_MAX_VERSION_JUMP =
             Option.longValue(
-                    "key-changes.max-version-jump",
-                    1000,
-                    1,
-                    Long.MAX_VALUE,
-                    "How far a key-change event's version may be ahead of the org's current"
-                            + " version; larger jumps are rejected.");
+                            "key-changes.max-version-jump",
+                            1000,
+                            1,
+                            Long.MAX_VALUE,
+                            "How far a key-change event's version may be ahead of the org's current"
+                                    + " version; larger jumps are rejected.")
+                    .unit("versions");
 
     public static final Option<Duration> KEY_CHANGES_CATCH_UP_TIMEOUT =
             Option.duration(
@@ -173,12 +179,15 @@ public final class JobOptions {
 
     public static final Option<Integer> OUTPUT_MAX_RECORD_BYTES =
             Option.integer(
-                    "output.max-record-bytes",
-                    1_000_000,
-                    1024,
-                    "Largest encrypted record value, in bytes; keep it below the output topic's"
-                            + " max.message.bytes. Larger records become RECORD_TOO_LARGE dead"
-                            + " letters.");
+                            "output.max-record-bytes",
+                            1_000_000,
+                            1024,
+                            "Largest encrypted record value, in bytes. Larger records become"
+                                    + " RECORD_TOO_LARGE dead letters, and so do records whose"
+                                    + " Kafka batch would exceed the output topic's"
+                                    + " max.message.bytes (read when the job starts) or"
+                                    + " kafka.max.request.size.")
+                    .unit("bytes");
 
     public static final Option<String> DEAD_LETTERS_TOPIC =
             Option.string("dead-letters.topic", null, "Topic of the dead letters.")
@@ -237,13 +246,15 @@ public final class JobOptions {
 
     public static final Option<Integer> LINK_MAX_PENDING_PER_ORG =
             Option.integer(
-                    "link.max-pending-per-org",
-                    1000,
-                    0,
-                    "Most records of one org that wait for a link in state; more become"
-                            + " NO_KEY_LINKED dead letters at once. 0 turns waiting off, and then"
-                            + " records are routed under whatever link the job holds even while"
-                            + " the key-change replay of a fresh start has not caught up.");
+                            "link.max-pending-per-org",
+                            1000,
+                            0,
+                            "Most records of one org that wait for a link in state; more become"
+                                + " NO_KEY_LINKED dead letters at once. 0 turns waiting off, and"
+                                + " then records are routed under whatever link the job holds even"
+                                + " while the key-change replay of a fresh start has not caught"
+                                + " up.")
+                    .unit("records");
 
     public static final Option<Duration> DEK_MAX_AGE =
             Option.duration(
@@ -260,19 +271,21 @@ public final class JobOptions {
 
     public static final Option<Long> DEK_MAX_ENCRYPTIONS =
             Option.longValue(
-                    "dek.max-encryptions",
-                    1L << 24,
-                    1,
-                    1L << 32,
-                    "Most records sealed under one data key.");
+                            "dek.max-encryptions",
+                            1L << 24,
+                            1,
+                            1L << 32,
+                            "Most records sealed under one data key.")
+                    .unit("records");
 
     public static final Option<Long> DEK_MAX_ENTRIES =
             Option.longValue(
-                    "dek.max-entries",
-                    100_000,
-                    1,
-                    Long.MAX_VALUE,
-                    "Most data keys cached per parallel instance.");
+                            "dek.max-entries",
+                            100_000,
+                            1,
+                            Long.MAX_VALUE,
+                            "Most data keys cached per parallel instance.")
+                    .unit("data keys");
 
     public static final Option<Duration> DEK_FAILURE_TTL =
             Option.duration(
@@ -297,11 +310,12 @@ public final class JobOptions {
 
     public static final Option<Integer> KMS_MAX_CONCURRENCY =
             Option.integer(
-                    "kms.max-concurrency",
-                    50,
-                    1,
-                    "Connection pool size of each KMS client (one per region and parallel"
-                            + " instance).");
+                            "kms.max-concurrency",
+                            50,
+                            1,
+                            "Connection pool size of each KMS client (one per region and parallel"
+                                    + " instance).")
+                    .unit("connections");
 
     public static final Option<Duration> KMS_ATTEMPT_TIMEOUT =
             Option.duration(
@@ -309,10 +323,11 @@ public final class JobOptions {
 
     public static final Option<Integer> KMS_RETRY_MAX_ATTEMPTS =
             Option.integer(
-                    "kms.retry.max-attempts",
-                    10,
-                    1,
-                    "Most attempts of one KMS call on throttling and unavailability.");
+                            "kms.retry.max-attempts",
+                            10,
+                            1,
+                            "Most attempts of one KMS call on throttling and unavailability.")
+                    .unit("attempts");
 
     public static final Option<Duration> KMS_RETRY_BASE_DELAY =
             Option.duration(
@@ -343,23 +358,25 @@ public final class JobOptions {
 
     public static final Option<Integer> KMS_REQUEST_BUDGET =
             Option.integer(
-                    "kms.request-budget-per-second",
-                    0,
-                    0,
-                    "The job's share of the platform's KMS request quota for cryptographic"
-                            + " calls, per region and split across its parallel instances. KMS"
-                            + " throttles the account that makes the requests, so all jobs of"
-                            + " the platform share its quota (5,500 per second per region by"
-                            + " default). 0 sets no limit.");
+                            "kms.request-budget-per-second",
+                            0,
+                            0,
+                            "The job's share of the platform's KMS request quota for cryptographic"
+                                + " calls, per region and split across its parallel instances. KMS"
+                                + " throttles the account that makes the requests, so all jobs of"
+                                + " the platform share its quota (5,500 per second per region by"
+                                + " default). 0 sets no limit.")
+                    .unit("requests per second");
 
     public static final Option<Integer> KMS_DESCRIBE_KEY_BUDGET =
             Option.integer(
-                    "kms.describe-key-budget-per-second",
-                    10,
-                    1,
-                    "The job's budget for DescribeKey and GetKeyRotationStatus calls of its"
-                            + " health checks, split across its parallel instances; these calls"
-                            + " have smaller quotas than the cryptographic ones.");
+                            "kms.describe-key-budget-per-second",
+                            10,
+                            1,
+                            "The job's budget for DescribeKey and GetKeyRotationStatus calls of its"
+                                + " health checks, split across its parallel instances; these calls"
+                                + " have smaller quotas than the cryptographic ones.")
+                    .unit("requests per second");
 
     public static final Option<Duration> KEY_HEALTH_CHECK_INTERVAL =
             Option.duration(
@@ -372,17 +389,19 @@ public final class JobOptions {
 
     public static final Option<Integer> KEY_HEALTH_CHECK_CONCURRENCY =
             Option.integer(
-                    "key.health-check-concurrency",
-                    4,
-                    1,
-                    "Most health checks that one parallel instance runs at once.");
+                            "key.health-check-concurrency",
+                            4,
+                            1,
+                            "Most health checks that one parallel instance runs at once.")
+                    .unit("checks");
 
     public static final Option<Integer> ASYNC_CAPACITY =
             Option.integer(
-                    "async.capacity",
-                    1000,
-                    1,
-                    "Most records in flight in the encrypt step of each parallel instance.");
+                            "async.capacity",
+                            1000,
+                            1,
+                            "Most records in flight in the encrypt step of each parallel instance.")
+                    .unit("records");
 
     public static final Option<Duration> ASYNC_TIMEOUT =
             Option.duration(

@@ -33,6 +33,7 @@ public final class Option<T> implements Serializable {
     private final Set<String> requiredFor;
     private final String description;
     private final Parser<T> parser;
+    private final String unit;
 
     private Option(
             String key,
@@ -42,6 +43,19 @@ public final class Option<T> implements Serializable {
             Set<String> requiredFor,
             String description,
             Parser<T> parser) {
+        this(key, type, defaultValue, required, requiredFor, description, parser, null);
+    }
+
+    private Option(
+            String key,
+            String type,
+            T defaultValue,
+            boolean required,
+            Set<String> requiredFor,
+            String description,
+            Parser<T> parser,
+            String unit) {
+        this.unit = unit;
         this.key = key;
         this.type = type;
         this.defaultValue = defaultValue;
@@ -83,17 +97,35 @@ public final class Option<T> implements Serializable {
         return description;
     }
 
+    /**
+     * Returns the unit of a number, such as {@code bytes} or {@code requests per second}: {@code
+     * time} for a duration, whose value carries its own unit; empty for other types.
+     */
+    public String unit() {
+        if (unit != null) {
+            return unit;
+        }
+        return type.equals("duration") ? "time" : "";
+    }
+
+    /** This key with the unit of its value, as documented. */
+    Option<T> unit(String unitName) {
+        return new Option<>(
+                key, type, defaultValue, required, requiredFor, description, parser, unitName);
+    }
+
     T parse(Object raw) {
         return parser.parse(key, raw);
     }
 
     Option<T> requiredOption() {
-        return new Option<>(key, type, null, true, Set.of(), description, parser);
+        return new Option<>(key, type, null, true, Set.of(), description, parser, unit);
     }
 
     /** This key, required only for the given job types and empty by default otherwise. */
     Option<T> requiredForTypes(String... jobTypes) {
-        return new Option<>(key, type, defaultValue, false, Set.of(jobTypes), description, parser);
+        return new Option<>(
+                key, type, defaultValue, false, Set.of(jobTypes), description, parser, unit);
     }
 
     static Option<String> string(String key, String defaultValue, String description) {

@@ -71,10 +71,10 @@ final class PathTrackingDatumReader extends GenericDatumReader<GenericRecord> {
         int index = in.readEnum();
         List<String> symbols = expected.getEnumSymbols();
         if (index < 0 || index >= symbols.size()) {
+            // The index is left out of the message: bytes of another schema can put a field
+            // value where the index is expected.
             throw DecodeFailure.malformed(
-                    "enum index "
-                            + index
-                            + " is out of range for "
+                    "enum index is out of range for "
                             + expected.getFullName()
                             + " ("
                             + symbols.size()

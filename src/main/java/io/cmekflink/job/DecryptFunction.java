@@ -22,6 +22,7 @@ import io.cmekflink.kms.KmsClients;
 import io.cmekflink.kms.KmsDataKeys;
 import io.cmekflink.kms.KmsErrors;
 import io.cmekflink.kms.KmsSettings;
+import io.cmekflink.logging.RateLimitedLog;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;

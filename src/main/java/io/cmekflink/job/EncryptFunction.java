@@ -23,6 +23,7 @@ import io.cmekflink.kms.KmsDataKeys;
 import io.cmekflink.kms.KmsErrors;
 import io.cmekflink.kms.KmsSettings;
 import io.cmekflink.kms.RequestBudget;
+import io.cmekflink.logging.RateLimitedLog;
 import io.cmekflink.schema.MalformedRecordException;
 import io.cmekflink.schema.SingleObjectEncoding;
 import io.cmekflink.schema.StrictRecordDecoder;
@@ -48,7 +49,8 @@ import org.slf4j.LoggerFactory;
  * <p>Every input element ends in exactly one output: an encrypted record or a dead letter (control
  * elements end in none). A KMS failure, a timeout or any unexpected exception completes the element
  * normally with a dead letter, because an exceptional completion would fail the task and restart
- * the job.
+ * the job. The one exception is a record sealed in state under the platform state key that fails to
+ * open: it fails the task, so that the restored checkpoint still contains it.
  */
 public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecord> {
 
@@ -69,6 +71,11 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     private final DekCacheSettings dekSettings;
     private final List<String> geoRegions;
     private final int maxRecordBytes;
+    private final String outputTopic;
+
+    /** The largest record batch the output topic accepts; see {@link OutputMessageLimit}. */
+    private int maxMessageBytes = OutputMessageLimit.DEFAULT_MAX_REQUEST_SIZE;
+
     private final Duration asyncTimeout;
     private final Duration healthCheckInterval;
     private final int healthCheckConcurrency;
@@ -97,6 +104,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         this.dekSettings = KmsConfig.dekSettings(config);
         this.geoRegions = KmsConfig.geoRegions(config);
         this.maxRecordBytes = config.get(JobOptions.OUTPUT_MAX_RECORD_BYTES);
+        this.outputTopic = config.get(JobOptions.OUTPUT_TOPIC);
         this.asyncTimeout = config.get(JobOptions.ASYNC_TIMEOUT);
         this.healthCheckInterval = config.get(JobOptions.KEY_HEALTH_CHECK_INTERVAL);
         this.healthCheckConcurrency = config.get(JobOptions.KEY_HEALTH_CHECK_CONCURRENCY);
@@ -106,6 +114,15 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         this.platformKeyArn = config.get(JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN);
         this.stateKeyArn = config.get(JobOptions.STATE_PLATFORM_KEY_ARN);
         this.sealedRetention = config.get(JobOptions.DEAD_LETTERS_SEALED_RETENTION);
+    }
+
+    /**
+     * Sets the largest record batch, in bytes, that the output topic accepts, and returns this
+     * function. Encrypted records above it become {@code RECORD_TOO_LARGE} dead letters.
+     */
+    public EncryptFunction withMaxMessageBytes(int bytes) {
+        this.maxMessageBytes = bytes;
+        return this;
     }
 
     @Override
@@ -212,11 +229,24 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     }
 
     @Override
-    public void asyncInvoke(Routed routed, ResultFuture<OutputRecord> result) {
+    public void asyncInvoke(Routed queued, ResultFuture<OutputRecord> result) {
+        Routed routed;
         try {
-            if (routed.record != null && routed.record.sealed) {
-                unseal(routed.record);
-            }
+            routed = opened(queued);
+        } catch (RuntimeException e) {
+            // A dead letter could keep neither the plaintext nor the state key's seal, so the
+            // task fails and restarts from its last checkpoint, which still contains the record.
+            result.completeExceptionally(
+                    new IllegalStateException(
+                            "failed to open a record of org "
+                                    + queued.orgId
+                                    + " sealed under state.platform-key-arn; the task restarts"
+                                    + " from its last checkpoint. Check that the job may call"
+                                    + " kms:Decrypt on that key",
+                            e));
+            return;
+        }
+        try {
             switch (routed.kind) {
                 case Routed.CONTROL -> {
                     deks.invalidateOrg(routed.orgId);
@@ -239,18 +269,27 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         }
     }
 
-    /** Opens the values that the resolve step sealed under the platform state key. */
-    private void unseal(ParsedRecord record) {
+    /**
+     * The element to work on: the queued element itself, or for a record sealed in state a copy
+     * with its values opened. The queued element is never changed, because the async step writes
+     * its queue into every checkpoint while the record waits for its DEK.
+     */
+    private Routed opened(Routed queued) {
+        if (queued.record == null || !queued.record.sealed) {
+            return queued;
+        }
         if (stateSealer == null) {
             throw new IllegalStateException(
                     "a record sealed under a state key arrived, but state.platform-key-arn is not"
                             + " set for this step");
         }
+        ParsedRecord record = queued.record.copy();
         record.avro = stateSealer.open(record.avro);
         if (record.original != null) {
             record.original = stateSealer.open(record.original);
         }
         record.sealed = false;
+        return queued.withRecord(record);
     }
 
     private void encrypt(Routed routed, ResultFuture<OutputRecord> result, int attempt) {
@@ -275,7 +314,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                 kmsFailure(routed, KmsErrors.unwrap(e), result);
                 return;
             }
-            if (routed.timedOut) {
+            if (routed.isTimedOut()) {
                 // The record already became a dead letter; sealing it would waste an encryption.
                 return;
             }
@@ -332,8 +371,26 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                     dek.keyArn(),
                     null);
         }
+        OutputRecord out = encryptedOutput(record, value);
+        long batchBytes = KafkaRecordSize.upperBound(out);
+        if (batchBytes > maxMessageBytes) {
+            return deadLetter(
+                    record,
+                    ErrorCode.RECORD_TOO_LARGE,
+                    "the encrypted record takes up to "
+                            + batchBytes
+                            + " bytes as a Kafka record batch, above the "
+                            + maxMessageBytes
+                            + " bytes that topic "
+                            + outputTopic
+                            + " accepts (the smaller of its max.message.bytes and"
+                            + " kafka.max.request.size); raise both limits or send smaller"
+                            + " records",
+                    dek.keyArn(),
+                    null);
+        }
         metrics.encrypted();
-        return encryptedOutput(record, value);
+        return out;
     }
 
     private OutputRecord passThrough(ParsedRecord record) {
@@ -438,8 +495,9 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     }
 
     @Override
-    public void timeout(Routed routed, ResultFuture<OutputRecord> result) {
-        routed.timedOut = true;
+    public void timeout(Routed queued, ResultFuture<OutputRecord> result) {
+        queued.timedOut = true;
+        Routed routed = opened(queued);
         if (routed.record == null) {
             result.complete(List.of());
             return;

@@ -92,12 +92,22 @@ public final class EncryptJob {
             (routed, config) ->
                     AsyncDataStream.orderedWait(
                                     routed,
-                                    new EncryptFunction(config),
+                                    encryptFunction(config),
                                     config.get(JobOptions.ASYNC_TIMEOUT).toMillis(),
                                     TimeUnit.MILLISECONDS,
                                     config.get(JobOptions.ASYNC_CAPACITY))
                             .name("encrypt")
                             .uid(UID_ENCRYPT);
+
+    /**
+     * Creates the job's encrypt function, limited to the output topic's maximum message size. Also
+     * for steps that wrap it.
+     */
+    public static EncryptFunction encryptFunction(JobConfig config) {
+        return new EncryptFunction(config)
+                .withMaxMessageBytes(
+                        OutputMessageLimit.of(config, config.get(JobOptions.OUTPUT_TOPIC)));
+    }
 
     /**
      * Adds the encrypt job to {@code env} with {@code encryptStep} in place of the encrypt step,

@@ -3,7 +3,6 @@ package io.cmekflink.job;
 import io.cmekflink.deadletter.ErrorCode;
 import io.cmekflink.dek.DekCache;
 import io.cmekflink.kms.KmsCallListener;
-import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.metrics.Counter;
@@ -15,15 +14,17 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 
 /**
  * Metrics of the encrypt step: records encrypted, dead letters by code, KMS attempts by operation
- * and outcome, KMS latency, and the DEK cache. Counters are thread-safe, because KMS callbacks
- * complete on SDK threads.
+ * and outcome, KMS latency, requests held back by the request budget, and the DEK cache. Counters
+ * are thread-safe, because KMS callbacks complete on SDK threads.
  */
 final class EncryptMetrics implements KmsCallListener {
 
     private final MetricGroup group;
     private final Counter encrypted;
     private final Counter passedThrough;
-    private final Map<ErrorCode, Counter> deadLetters = new EnumMap<>(ErrorCode.class);
+    private final DeadLetterCounters deadLetters;
+    private final Counter budgetDelayed;
+    private final Counter budgetDelayMillis;
     private final Map<String, Counter> kmsCalls = new ConcurrentHashMap<>();
     private final Histogram kmsLatencyMillis;
 
@@ -31,10 +32,10 @@ final class EncryptMetrics implements KmsCallListener {
         this.group = group;
         this.encrypted = group.counter("recordsEncrypted", new ThreadSafeSimpleCounter());
         this.passedThrough = group.counter("recordsPassedThrough", new ThreadSafeSimpleCounter());
-        MetricGroup letters = group.addGroup("deadLetters");
-        for (ErrorCode code : ErrorCode.values()) {
-            deadLetters.put(code, letters.counter(code.name(), new ThreadSafeSimpleCounter()));
-        }
+        this.deadLetters = new DeadLetterCounters(group);
+        this.budgetDelayed = group.counter("kmsBudgetDelayed", new ThreadSafeSimpleCounter());
+        this.budgetDelayMillis =
+                group.counter("kmsBudgetDelayMillis", new ThreadSafeSimpleCounter());
         this.kmsLatencyMillis =
                 group.histogram("kmsLatencyMillis", new DescriptiveStatisticsHistogram(1000));
     }
@@ -80,7 +81,7 @@ final class EncryptMetrics implements KmsCallListener {
     }
 
     void deadLetter(ErrorCode code) {
-        deadLetters.get(code).inc();
+        deadLetters.inc(code);
     }
 
     @Override
@@ -95,5 +96,11 @@ final class EncryptMetrics implements KmsCallListener {
         synchronized (kmsLatencyMillis) {
             kmsLatencyMillis.update(nanos / 1_000_000);
         }
+    }
+
+    @Override
+    public void onBudgetDelay(String operation, long nanos) {
+        budgetDelayed.inc();
+        budgetDelayMillis.inc(nanos / 1_000_000);
     }
 }

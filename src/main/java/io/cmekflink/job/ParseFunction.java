@@ -13,6 +13,7 @@ import io.cmekflink.ingest.OrgIdExtractor;
 import io.cmekflink.ingest.ValueDecoder;
 import io.cmekflink.ingest.ValueDecoderFactory;
 import io.cmekflink.ingest.ValueFormat;
+import io.cmekflink.logging.RateLimitedLog;
 import io.cmekflink.schema.DerivedSchemaRegistry;
 import io.cmekflink.schema.SingleObjectEncoding;
 import java.io.ByteArrayOutputStream;
@@ -56,6 +57,7 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
     private transient ValueDecoder decoder;
     private transient OrgIdExtractor orgIds;
     private transient Map<Schema, Integer> schemaIndex;
+    private transient long[] writerFingerprints;
     private transient List<GenericDatumWriter<GenericRecord>> writers;
     private transient RecordOpener encryptedRecords;
     private transient DerivedSchemaRegistry derived;
@@ -64,6 +66,7 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
     private transient RateLimitedLog deadLetterLog;
     private transient Counter recordsIn;
     private transient Counter alreadyEncrypted;
+    private transient DeadLetterCounters deadLetters;
 
     public ParseFunction(JobConfig config) {
         this(
@@ -104,6 +107,12 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
             schemaIndex.put(writerSchemas.get(i), i);
             writers.add(new GenericDatumWriter<>(writerSchemas.get(i)));
         }
+        // Computed once, because it parses the schema's JSON: about 0.27 ms per call for the
+        // Kong log schema, 40 times the cost of parsing one record.
+        writerFingerprints = new long[schemas.size()];
+        for (int i = 0; i < writerFingerprints.length; i++) {
+            writerFingerprints[i] = schemas.writerFingerprint(i);
+        }
         derived = new DerivedSchemaRegistry();
         for (int i = 0; i < schemas.size(); i++) {
             derived.register(schemas.derived(i));
@@ -113,6 +122,7 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
         deadLetterLog = new RateLimitedLog(LOG, 10_000);
         recordsIn = getRuntimeContext().getMetricGroup().counter("recordsIn");
         alreadyEncrypted = getRuntimeContext().getMetricGroup().counter("recordsAlreadyEncrypted");
+        deadLetters = new DeadLetterCounters(getRuntimeContext().getMetricGroup());
     }
 
     @Override
@@ -155,7 +165,7 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
         }
         ParsedRecord parsed = parsed(record, orgId);
         parsed.schemaIndex = index;
-        parsed.schemaFingerprint = schemas.writerFingerprint(index);
+        parsed.schemaFingerprint = writerFingerprints[index];
         parsed.avro = avroBinary(record.value, decoded, parsed.schemaIndex);
         if (keepOriginal && parsed.avro != record.value) {
             parsed.original = record.value;
@@ -258,6 +268,7 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
             SourceRecord record, ErrorCode code, String orgId, String message, Context ctx) {
         DeadLetter letter =
                 DeadLetters.of(Stage.PARSE, code, record).orgId(orgId).message(message).build();
+        deadLetters.inc(code);
         deadLetterLog.warn(
                 code.name(),
                 "dead letter {} at {}-{}@{}: {}",

@@ -62,6 +62,30 @@ public class ParsedRecord {
 
     public ParsedRecord() {}
 
+    /** A shallow copy: the arrays are shared, so replace them rather than write into them. */
+    public ParsedRecord copy() {
+        ParsedRecord c = new ParsedRecord();
+        c.orgId = orgId;
+        c.topic = topic;
+        c.partition = partition;
+        c.offset = offset;
+        c.timestamp = timestamp;
+        c.key = key;
+        c.headerKeys = headerKeys;
+        c.headerValues = headerValues;
+        c.schemaIndex = schemaIndex;
+        c.schemaFingerprint = schemaFingerprint;
+        c.avro = avro;
+        c.alreadyEncrypted = alreadyEncrypted;
+        c.original = original;
+        c.recordIdTopic = recordIdTopic;
+        c.recordIdPartition = recordIdPartition;
+        c.recordIdOffset = recordIdOffset;
+        c.sealed = sealed;
+        c.arrivedAt = arrivedAt;
+        return c;
+    }
+
     @Override
     public String toString() {
         return "ParsedRecord[org=" + orgId + " " + topic + "-" + partition + "@" + offset + "]";

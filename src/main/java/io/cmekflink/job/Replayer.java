@@ -21,18 +21,18 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
-import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import software.amazon.awssdk.core.SdkBytes;
@@ -55,7 +55,9 @@ import software.amazon.awssdk.services.kms.model.DecryptResponse;
  * was dropped, or whose {@code retain_until} has passed, is refused.
  *
  * <p>The records to re-publish are held in memory until {@link #finish}, which writes them in one
- * Kafka transaction. Thread safety: one thread.
+ * Kafka transaction together with their entries in the {@link ReplayLog}, and skips the dead
+ * letters that the log names already. So a second replay of the same dead letters writes nothing,
+ * and a replay that stopped before its commit can be run again. Thread safety: one thread.
  */
 public final class Replayer {
 
@@ -65,10 +67,17 @@ public final class Replayer {
     private final Instant now;
     private final PrintWriter log;
     private final Set<Stage> stages;
-    private final List<ProducerRecord<byte[], byte[]>> replays = new ArrayList<>();
+    private final ReplayLog replayLog;
+
+    /** The records to re-publish, by their dead letter's replay-log key, in read order. */
+    private final Map<String, ProducerRecord<byte[], byte[]>> replays = new LinkedHashMap<>();
+
     private final Map<ByteBuffer, Dek> unsealed = new HashMap<>();
     private final Summary summary = new Summary();
     private KmsClient kms;
+
+    /** Runs after the records are sent and before the commit; tests make it throw. */
+    Runnable beforeCommit = () -> {};
 
     /** What a replay did. */
     public static final class Summary {
@@ -76,6 +85,7 @@ public final class Replayer {
         long unreadable;
         long matched;
         long replayed;
+        long alreadyReplayed;
         long refusedDropped;
         long refusedExpired;
         long failed;
@@ -87,6 +97,7 @@ public final class Replayer {
             root.put("unreadable", unreadable);
             root.put("matched", matched);
             root.put("replayed", replayed);
+            root.put("already_replayed", alreadyReplayed);
             root.put("refused_dropped", refusedDropped);
             root.put("refused_expired", refusedExpired);
             root.put("failed", failed);
@@ -96,6 +107,11 @@ public final class Replayer {
 
         public long replayed() {
             return replayed;
+        }
+
+        /** Returns the number of matching dead letters that an earlier replay re-published. */
+        public long alreadyReplayed() {
+            return alreadyReplayed;
         }
 
         public long refusedDropped() {
@@ -121,6 +137,11 @@ public final class Replayer {
                     default -> Set.of(Stage.PARSE, Stage.RESOLVE, Stage.ENCRYPT);
                 };
         summary.dryRun = dryRun;
+        this.replayLog =
+                new ReplayLog(
+                        config.get(JobOptions.DEAD_LETTERS_TOPIC),
+                        config.bootstrapServers(),
+                        config.kafkaProperties());
     }
 
     /** Considers one record of the dead-letter topic. */
@@ -151,8 +172,9 @@ public final class Replayer {
             return;
         }
         try {
-            replays.add(replay(record, letter));
-            summary.replayed++;
+            replays.put(
+                    ReplayLog.key(record.topic(), record.partition(), record.offset()),
+                    replay(record, letter));
         } catch (RecordOpenException | RuntimeException e) {
             summary.failed++;
             log.println("failed " + where + " (" + letter.errorCode() + "): " + e.getMessage());
@@ -251,37 +273,77 @@ public final class Replayer {
     }
 
     /**
-     * Writes the accepted records in one transaction, unless this is a dry run.
+     * Writes the accepted records that the replay log does not name yet, and their log entries, in
+     * one transaction, unless this is a dry run.
      *
-     * @throws ConfigException when Kafka refuses the write
+     * @throws ConfigException when Kafka rejects the write or the replay log cannot be read
      */
     public Summary finish(Duration timeout) {
         if (kms != null) {
             kms.close();
         }
-        if (dryRun || replays.isEmpty()) {
+        if (replays.isEmpty()) {
             return summary;
         }
+        if (dryRun) {
+            skipReplayed(replayLog.replayedKeys(timeout));
+            summary.replayed = replays.size();
+            return summary;
+        }
+        boolean newLog = replayLog.create(timeout);
+        String target = config.get(JobOptions.RECORDS_TOPIC);
         Properties props = config.kafkaProperties();
         props.remove("transaction.timeout.ms");
-        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "cmek-flink-replay-" + UUID.randomUUID());
+        props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, replayLog.transactionalId());
         props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(timeout.toMillis()));
         try (KafkaProducer<byte[], byte[]> producer =
                 new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+            // Aborts the open transaction of a replay that stopped before its commit, so the log
+            // read next contains every committed replay.
             producer.initTransactions();
-            producer.beginTransaction();
-            for (ProducerRecord<byte[], byte[]> record : replays) {
-                producer.send(record);
+            // A topic created just now is empty, and a broker may not list its partitions yet.
+            // NOTE: a second replay that read, wrote and committed between this create and
+            // initTransactions is not seen, so two concurrent first replays can both write.
+            if (!newLog) {
+                skipReplayed(replayLog.replayedKeys(timeout));
             }
+            if (replays.isEmpty()) {
+                return summary;
+            }
+            producer.beginTransaction();
+            for (Map.Entry<String, ProducerRecord<byte[], byte[]>> replay : replays.entrySet()) {
+                producer.send(replay.getValue());
+                producer.send(replayLog.entry(replay.getKey(), target, now));
+            }
+            beforeCommit.run();
             producer.commitTransaction();
+        } catch (ProducerFencedException e) {
+            throw new ConfigException(
+                    "another replay of "
+                            + config.get(JobOptions.DEAD_LETTERS_TOPIC)
+                            + " started while this one ran, so none was replayed; run it again"
+                            + " once the other one has finished",
+                    e);
         } catch (KafkaException e) {
             throw new ConfigException(
                     "writing the replayed records to "
-                            + config.get(JobOptions.RECORDS_TOPIC)
+                            + target
                             + " failed, so none was replayed: "
                             + e.getMessage(),
                     e);
         }
+        summary.replayed = replays.size();
         return summary;
+    }
+
+    private void skipReplayed(Set<String> replayed) {
+        for (Iterator<String> keys = replays.keySet().iterator(); keys.hasNext(); ) {
+            String key = keys.next();
+            if (replayed.contains(key)) {
+                keys.remove();
+                summary.alreadyReplayed++;
+                log.println("skipped " + key + ": an earlier replay re-published it");
+            }
+        }
     }
 }

@@ -9,6 +9,7 @@ import io.cmekflink.link.KeyChangeEvent;
 import io.cmekflink.link.KeyChangeSignatures;
 import io.cmekflink.link.KeyLink;
 import io.cmekflink.link.KeyLinkRules;
+import io.cmekflink.logging.RateLimitedLog;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +26,9 @@ import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 import org.slf4j.Logger;
@@ -50,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * instance stops waiting for it and logs a warning.
  */
 public final class ResolveKeyFunction
-        extends KeyedBroadcastProcessFunction<String, ParsedRecord, KeyChangeRecord, Routed> {
+        extends KeyedBroadcastProcessFunction<String, ParsedRecord, KeyChangeRecord, Routed>
+        implements CheckpointedFunction {
 
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ResolveKeyFunction.class);
@@ -74,6 +79,15 @@ public final class ResolveKeyFunction
             new ValueStateDescriptor<>("first-pending-at", Types.LONG);
     private static final ValueStateDescriptor<Integer> PENDING_COUNT =
             new ValueStateDescriptor<>("pending-count", Types.INT);
+
+    /**
+     * Operator state: this instance's number of waiting records at the checkpoint, so that the
+     * {@code recordsPendingLink} gauge survives a restore. After a rescale, the restored counts are
+     * spread over the new instances by Flink's round-robin split, so each instance's value may be
+     * off until it recounts, but their sum stays exact.
+     */
+    private static final ListStateDescriptor<Long> PENDING_TOTAL =
+            new ListStateDescriptor<>("pending-records-total", Types.LONG);
 
     private final KeyLinkRules rules;
     private final Map<Integer, Long> catchUpTargets;
@@ -103,6 +117,10 @@ public final class ResolveKeyFunction
     private transient volatile int linksHeld;
     private transient boolean digestKnown;
     private transient RateLimitedLog replayLog;
+    private transient DeadLetterCounters deadLetters;
+    private transient ListState<Long> pendingTotalState;
+    private transient volatile long pendingRecords;
+    private transient boolean pendingRecounted;
 
     /**
      * @param catchUpTargets per partition of the key-change topic, the offset of its last record
@@ -173,6 +191,39 @@ public final class ResolveKeyFunction
         recordsWaited = metrics.counter("recordsWaitedForLink");
         metrics.gauge("linksHeld", () -> linksHeld);
         metrics.gauge("linkStateDigest", () -> linkDigest);
+        metrics.gauge("recordsPendingLink", () -> pendingRecords);
+        deadLetters = new DeadLetterCounters(metrics);
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        pendingTotalState = context.getOperatorStateStore().getListState(PENDING_TOTAL);
+        long total = 0;
+        for (Long count : pendingTotalState.get()) {
+            total += count;
+        }
+        pendingRecords = total;
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        pendingTotalState.update(List.of(pendingRecords));
+    }
+
+    /**
+     * Sets {@code recordsPendingLink} to the records that wait in this instance's keyed state, once
+     * per start: only the broadcast side can iterate keyed state.
+     */
+    private void recountPending(Context ctx) throws Exception {
+        long[] total = {0};
+        ctx.applyToKeyedState(
+                PENDING_COUNT,
+                (key, state) -> {
+                    Integer count = state.value();
+                    total[0] += count == null ? 0 : count;
+                });
+        pendingRecords = total[0];
+        pendingRecounted = true;
     }
 
     @Override
@@ -215,6 +266,7 @@ public final class ResolveKeyFunction
         record.arrivedAt = ctx.timerService().currentProcessingTime();
         pending.add(record);
         pendingCount.update(waiting + 1);
+        pendingRecords++;
         recordsWaited.inc();
         if (firstPendingAt.value() == null) {
             firstPendingAt.update(record.arrivedAt);
@@ -288,6 +340,7 @@ public final class ResolveKeyFunction
             return;
         }
         for (ParsedRecord record : pending.get()) {
+            pendingRecords--;
             noLink(
                     record,
                     "no key link arrived within "
@@ -306,6 +359,9 @@ public final class ResolveKeyFunction
             throws Exception {
         if (!digestKnown) {
             recomputeDigest(ctx.getBroadcastState(LINKS).immutableEntries());
+        }
+        if (!pendingRecounted) {
+            recountPending(ctx);
         }
         BroadcastState<Integer, Long> replay = ctx.getBroadcastState(REPLAY);
         Long seen = replay.get(change.partition);
@@ -449,6 +505,7 @@ public final class ResolveKeyFunction
         List<ParsedRecord> records = new ArrayList<>();
         state.get().forEach(records::add);
         state.clear();
+        pendingRecords -= records.size();
         for (ParsedRecord record : records) {
             route(record, link, out, deadLetters);
         }
@@ -465,6 +522,7 @@ public final class ResolveKeyFunction
         pending.clear();
         pendingCount.clear();
         firstPendingAt.clear();
+        pendingRecords -= records.size();
         for (ParsedRecord record : records) {
             route(record, link, out, deadLetters);
         }
@@ -525,7 +583,8 @@ public final class ResolveKeyFunction
     }
 
     private void emitDeadLetter(
-            DeadLetter letter, ParsedRecord record, Consumer<OutputRecord> deadLetters) {
+            DeadLetter letter, ParsedRecord record, Consumer<OutputRecord> sink) {
+        deadLetters.inc(letter.errorCode());
         deadLetterLog.warn(
                 letter.errorCode().name(),
                 "dead letter {} for org {} at {}-{}@{}: {}",
@@ -535,7 +594,7 @@ public final class ResolveKeyFunction
                 record.partition,
                 record.offset,
                 letter.message());
-        deadLetters.accept(DeadLetters.output(letter, record));
+        sink.accept(DeadLetters.output(letter, record));
     }
 
     /**

@@ -16,6 +16,8 @@ import io.cmekflink.kms.KmsClients;
 import io.cmekflink.kms.KmsDataKeys;
 import io.cmekflink.kms.KmsErrors;
 import io.cmekflink.kms.KmsSettings;
+import io.cmekflink.link.InvalidKeyLinkException;
+import io.cmekflink.link.KeyArn;
 import io.cmekflink.schema.SingleObjectEncoding;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -37,9 +39,11 @@ import org.slf4j.LoggerFactory;
  * distinct EDEK, shared by every record under it, and a new envelope on each record. Field values
  * are never decrypted, and the DEK stays the same, so this is re-wrapping, not re-encryption.
  *
- * <p>Records of other orgs, or under other key ARNs, are skipped. A record whose EDEK KMS refuses
- * to move (the old key already disabled or deleted) becomes a dead letter of stage REWRAP with the
- * encrypted record as payload.
+ * <p>Records of other orgs, or under other keys, are skipped. For a multi-region {@code from} key,
+ * records that name one of its replicas in a geo region are moved too, because the encrypt job
+ * names the replica it called in its own region. Their EDEK is re-wrapped through the ARN in the
+ * envelope. A record whose EDEK KMS refuses to move (the old key already disabled or deleted)
+ * becomes a dead letter of stage REWRAP with the encrypted record as payload.
  *
  * <p>The EDEKs moved are kept for the life of the job, one entry per distinct EDEK of the org: a
  * bounded job over one org's records holds few.
@@ -56,6 +60,7 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
     private final String fromArn;
     private final String toArn;
 
+    private transient KeyArn fromKey;
     private transient KmsClients clients;
     private transient KmsDataKeys dataKeys;
     private transient RecordOpener opener;
@@ -75,6 +80,12 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
 
     @Override
     public void open(OpenContext openContext) {
+        try {
+            fromKey = KeyArn.parse(fromArn);
+        } catch (InvalidKeyLinkException e) {
+            throw new IllegalArgumentException(
+                    "invalid " + JobOptions.REWRAP_FROM_KEY_ARN.key() + ": " + e.getMessage(), e);
+        }
         KmsClients.checkCredentials();
         clients = new KmsClients(kmsSettings);
         var metrics = getRuntimeContext().getMetricGroup();
@@ -122,7 +133,7 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
             result.complete(List.of(deadLetter(record, null, ErrorCode.MALFORMED_RECORD, e)));
             return;
         }
-        if (!orgId.equals(envelope.orgId()) || !fromArn.equals(envelope.keyArn())) {
+        if (!orgId.equals(envelope.orgId()) || !isFromKey(envelope.keyArn())) {
             skipped.inc();
             result.complete(List.of());
             return;
@@ -132,7 +143,7 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
                         ByteBuffer.wrap(envelope.edek()),
                         edek ->
                                 dataKeys.reEncrypt(
-                                        fromArn,
+                                        envelope.keyArn(),
                                         toArn,
                                         envelope.edek(),
                                         envelope.encryptionContext()));
@@ -157,6 +168,22 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
                                 List.of(deadLetter(record, envelope, ErrorCode.INTERNAL_ERROR, e)));
                     }
                 });
+    }
+
+    /** Returns whether an envelope's key ARN names the from key, or its replica in a geo region. */
+    private boolean isFromKey(String envelopeArn) {
+        if (fromArn.equals(envelopeArn)) {
+            return true;
+        }
+        if (!fromKey.isMultiRegion()) {
+            return false;
+        }
+        try {
+            KeyArn envelopeKey = KeyArn.parse(envelopeArn);
+            return fromKey.sameKey(envelopeKey) && geoRegions.contains(envelopeKey.region());
+        } catch (InvalidKeyLinkException e) {
+            return false;
+        }
     }
 
     private static OutputRecord output(SourceRecord record, RecordId id, byte[] value) {

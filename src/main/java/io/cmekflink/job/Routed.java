@@ -30,7 +30,36 @@ public class Routed {
      */
     public volatile boolean timedOut;
 
+    /**
+     * For a copy with the opened values of a sealed record: the element the async step keeps, and
+     * snapshots, in its queue. Not serialised.
+     */
+    private transient Routed source;
+
     public Routed() {}
+
+    /**
+     * A copy of this element holding {@code record} instead of its own, sharing its timed-out flag.
+     * The encrypt step works on such a copy when it opens a record sealed in state, so that the
+     * element in its queue, which a checkpoint writes, stays sealed.
+     */
+    Routed withRecord(ParsedRecord record) {
+        Routed r = new Routed();
+        r.kind = kind;
+        r.orgId = orgId;
+        r.keyArn = keyArn;
+        r.record = record;
+        r.errorCode = errorCode;
+        r.stage = stage;
+        r.message = message;
+        r.source = this;
+        return r;
+    }
+
+    /** Returns whether this element, or the queued element it copies, timed out. */
+    boolean isTimedOut() {
+        return timedOut || (source != null && source.timedOut);
+    }
 
     static Routed record(ParsedRecord record, String keyArn) {
         Routed r = new Routed();

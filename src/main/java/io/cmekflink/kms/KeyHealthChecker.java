@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
@@ -24,9 +25,10 @@ import software.amazon.awssdk.services.kms.model.KeyUsageType;
  * {@code GetKeyRotationStatus}.
  *
  * <p>Checks of different keys are spread over the interval at random, at most {@code maxConcurrent}
- * run at once, and they go through their own {@link RequestBudget}, because {@code DescribeKey} and
- * {@code GetKeyRotationStatus} have smaller quotas than the cryptographic calls. A check that fails
- * for a passing reason (throttled, unavailable) changes nothing.
+ * are in flight or waiting for their budget slot at once, and they go through their own {@link
+ * RequestBudget}, because {@code DescribeKey} and {@code GetKeyRotationStatus} have smaller quotas
+ * than the cryptographic calls. A check that fails for a passing reason (throttled, unavailable)
+ * changes nothing.
  *
  * <p>Thread safety: safe for concurrent use. Listener methods run on this checker's thread or on
  * SDK threads.
@@ -107,17 +109,35 @@ public final class KeyHealthChecker implements AutoCloseable {
         return base - base / 10 + ThreadLocalRandom.current().nextLong(base / 5 + 1);
     }
 
+    /**
+     * Takes a permit, then books a budget slot and sends at it. The permit is held through the
+     * wait, so every booked slot is used by exactly one request. A check that gave up its slot and
+     * booked again would find the next free slot further away each time, and stop once the checks
+     * fill the budget.
+     */
     private void check(String keyArn) {
         if (!permits.tryAcquire()) {
+            // maxConcurrent checks are in flight or waiting for their slot. Trying again books
+            // nothing, so no slot goes unused.
             schedule(keyArn, interval.toNanos() / 10);
             return;
         }
         long wait = budget.reserve();
-        if (wait > 0) {
-            permits.release();
-            schedule(keyArn, wait);
+        if (wait == 0) {
+            send(keyArn);
             return;
         }
+        try {
+            scheduler.schedule(() -> send(keyArn), wait, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException closed) {
+            permits.release();
+        }
+    }
+
+    /**
+     * Sends one {@code DescribeKey} under a permit that the caller holds; releases it when done.
+     */
+    private void send(String keyArn) {
         int count = watched.get(keyArn).getAndIncrement();
         long start = System.nanoTime();
         clients.forRegion(regionOf(keyArn))

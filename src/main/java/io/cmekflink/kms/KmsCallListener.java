@@ -12,4 +12,11 @@ public interface KmsCallListener {
      * @param nanos the time the attempt took
      */
     void onAttempt(String operation, String outcome, long nanos);
+
+    /**
+     * Called when the request budget delays an attempt before it is sent.
+     *
+     * @param nanos how long the attempt waits for its slot
+     */
+    default void onBudgetDelay(String operation, long nanos) {}
 }

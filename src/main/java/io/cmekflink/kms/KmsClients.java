@@ -3,6 +3,9 @@ package io.cmekflink.kms;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.client.config.ClientOverrideConfiguration;
@@ -15,13 +18,15 @@ import software.amazon.awssdk.services.kms.KmsAsyncClientBuilder;
 /**
  * One asynchronous KMS client per AWS region, created on first use and closed together.
  *
- * <p>SDK retries are off, because {@link KmsDataKeys} retries with its own budget. Thread safety:
- * safe for concurrent use.
+ * <p>SDK retries are off, because {@link KmsDataKeys} retries with its own budget, on the one delay
+ * thread of this client set. Thread safety: safe for concurrent use.
  */
 public final class KmsClients implements AutoCloseable {
 
     private final KmsSettings settings;
     private final Map<String, KmsAsyncClient> clients = new ConcurrentHashMap<>();
+    private ScheduledExecutorService delays;
+    private boolean closed;
 
     public KmsClients(KmsSettings settings) {
         this.settings = settings;
@@ -81,12 +86,43 @@ public final class KmsClients implements AutoCloseable {
         return builder.build();
     }
 
+    /**
+     * Runs {@code task} after {@code delayNanos} on this client set's delay thread, which is
+     * started on first use. CompletableFuture's default delayed executor would start a new thread
+     * for every task on machines with fewer than three cores, where the common pool has one thread
+     * (JDK 17).
+     *
+     * @throws java.util.concurrent.RejectedExecutionException after {@link #close()}
+     */
+    synchronized void schedule(Runnable task, long delayNanos) {
+        if (closed) {
+            throw new java.util.concurrent.RejectedExecutionException(
+                    "the KMS clients are closed, so no delayed call can start");
+        }
+        if (delays == null) {
+            delays =
+                    Executors.newSingleThreadScheduledExecutor(
+                            r -> {
+                                Thread thread = new Thread(r, "cmek-flink-kms-delays");
+                                thread.setDaemon(true);
+                                return thread;
+                            });
+        }
+        delays.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;
     }
 
     @Override
     public void close() {
+        synchronized (this) {
+            closed = true;
+            if (delays != null) {
+                delays.shutdownNow();
+            }
+        }
         clients.values().forEach(KmsAsyncClient::close);
         clients.clear();
     }

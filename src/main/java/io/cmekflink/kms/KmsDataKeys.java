@@ -1,9 +1,9 @@
 package io.cmekflink.kms;
 
+import io.cmekflink.logging.RateLimitedLog;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -24,6 +24,12 @@ import software.amazon.awssdk.services.kms.model.ReEncryptResponse;
 public final class KmsDataKeys {
 
     private static final Logger LOG = LoggerFactory.getLogger(KmsDataKeys.class);
+
+    /**
+     * Retries, at most one line per operation and error kind every 10 s: a throttled or failing KMS
+     * makes hundreds of retries a second, and each left-out line is counted in the next one.
+     */
+    private static final RateLimitedLog RETRY_LOG = new RateLimitedLog(LOG, 10_000);
 
     private final KmsClients clients;
     private final RetryPolicy retryPolicy;
@@ -302,24 +308,14 @@ public final class KmsDataKeys {
             long firstStart) {
         long wait =
                 budgets.computeIfAbsent(
-                                regionOf(keyArn),
-                                region ->
-                                        new RequestBudget(
-                                                requestsPerSecond,
-                                                Math.max(1, (long) requestsPerSecond)))
+                                regionOf(keyArn), region -> RequestBudget.spaced(requestsPerSecond))
                         .reserve();
         if (wait > 0) {
-            CompletableFuture.delayedExecutor(wait, TimeUnit.NANOSECONDS)
-                    .execute(
-                            () ->
-                                    send(
-                                            operation,
-                                            keyArn,
-                                            call,
-                                            handler,
-                                            result,
-                                            attempt,
-                                            firstStart));
+            listener.onBudgetDelay(operation, wait);
+            runLater(
+                    result,
+                    wait,
+                    () -> send(operation, keyArn, call, handler, result, attempt, firstStart));
         } else {
             send(operation, keyArn, call, handler, result, attempt, firstStart);
         }
@@ -371,15 +367,17 @@ public final class KmsDataKeys {
                                         null));
                         return;
                     }
-                    LOG.warn(
+                    RETRY_LOG.warn(
+                            operation + " " + kind,
                             "{} on {} failed with {} (attempt {}), retrying in {} ms",
                             operation,
                             keyArn,
                             kind,
                             attempt,
                             TimeUnit.NANOSECONDS.toMillis(delay));
-                    Executor later = CompletableFuture.delayedExecutor(delay, TimeUnit.NANOSECONDS);
-                    later.execute(
+                    runLater(
+                            result,
+                            delay,
                             () ->
                                     attempt(
                                             operation,
@@ -390,5 +388,17 @@ public final class KmsDataKeys {
                                             attempt + 1,
                                             firstStart));
                 });
+    }
+
+    /**
+     * Runs {@code task} after {@code delayNanos}, or fails {@code result} when the clients are
+     * closed.
+     */
+    private void runLater(CompletableFuture<?> result, long delayNanos, Runnable task) {
+        try {
+            clients.schedule(task, delayNanos);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            result.completeExceptionally(e);
+        }
     }
 }

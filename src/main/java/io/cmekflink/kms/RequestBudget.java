@@ -26,6 +26,17 @@ public final class RequestBudget {
         this.nextFreeNanos = System.nanoTime() - (this.burst - 1) * intervalNanos;
     }
 
+    /**
+     * A budget that spaces requests evenly, without a burst, so that no one-second window contains
+     * more than {@code perSecond} + 1 of them. KMS counts its request quotas per second, so a full
+     * bucket on top of the rate would let a cold start send twice the budget in its first second.
+     *
+     * @param perSecond requests per second this instance may send; 0 or less means no limit
+     */
+    public static RequestBudget spaced(double perSecond) {
+        return new RequestBudget(perSecond, 1);
+    }
+
     /** A budget without a limit. */
     public static RequestBudget unlimited() {
         return new RequestBudget(0, 1);

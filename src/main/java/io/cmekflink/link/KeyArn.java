@@ -89,6 +89,22 @@ public record KeyArn(String partition, String region, String account, String key
         return keyId.startsWith("mrk-");
     }
 
+    /**
+     * Returns whether {@code other} names the same KMS key: the same ARN, or for a multi-region key
+     * the same partition, account and {@code mrk-} key id in any region, because the primary key
+     * and its replicas share key material and each decrypts what another encrypted. A single-region
+     * key with the same UUID in another region is a different key.
+     */
+    public boolean sameKey(KeyArn other) {
+        if (equals(other)) {
+            return true;
+        }
+        return isMultiRegion()
+                && partition.equals(other.partition)
+                && account.equals(other.account)
+                && keyId.equals(other.keyId);
+    }
+
     /** The ARN of the same key id in another region: a multi-region key's replica. */
     public KeyArn inRegion(String otherRegion) {
         return new KeyArn(partitionOf(otherRegion), otherRegion, account, keyId);

@@ -1,14 +1,17 @@
 package io.cmekflink.link;
 
+import io.cmekflink.schema.MalformedRecordException;
+import io.cmekflink.schema.SingleObjectEncoding;
+import io.cmekflink.schema.StrictRecordDecoder;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.Objects;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 
 /**
@@ -40,8 +43,15 @@ public record KeyChangeEvent(
 
     private static final BinaryMessageEncoder<GenericRecord> ENCODER =
             new BinaryMessageEncoder<>(GenericData.get(), SCHEMA);
-    private static final BinaryMessageDecoder<GenericRecord> DECODER =
-            new BinaryMessageDecoder<>(GenericData.get(), SCHEMA);
+    private static final long FINGERPRINT = SchemaNormalization.parsingFingerprint64(SCHEMA);
+
+    /**
+     * Decodes the body after the single-object header. Avro's own {@code BinaryMessageDecoder}
+     * allocates whatever length a string declares, and events are decoded before their signature is
+     * checked, so a 20-byte value on the key-change topic could make every task allocate 256 MiB.
+     * This decoder checks each length against the bytes that remain.
+     */
+    private static final StrictRecordDecoder BODY_DECODER = new StrictRecordDecoder(SCHEMA);
 
     public KeyChangeEvent {
         Objects.requireNonNull(change, "change");
@@ -133,18 +143,26 @@ public record KeyChangeEvent(
             throw new InvalidKeyLinkException(
                     "value", "null", "a tombstone is not a key-change event; publish UNLINKED");
         }
-        GenericRecord r;
-        try {
-            r = DECODER.decode(bytes);
-        } catch (IOException | RuntimeException e) {
-            // Avro reports some invalid encodings as other runtime exceptions, for example an
-            // enum or union index out of range, or a string length beyond the buffer.
+        if (!SingleObjectEncoding.isSingleObject(bytes)
+                || SingleObjectEncoding.fingerprint(bytes) != FINGERPRINT) {
             throw new InvalidKeyLinkException(
                     "value",
                     bytes.length + " bytes",
-                    "not a key-change event in Avro single-object encoding ("
-                            + e.getClass().getSimpleName()
-                            + ")");
+                    "not a key-change event: it does not start with the single-object header"
+                            + " (C3 01 and the fingerprint) of schema "
+                            + SCHEMA.getFullName());
+        }
+        GenericRecord r;
+        try {
+            r =
+                    BODY_DECODER.decode(
+                            bytes,
+                            SingleObjectEncoding.HEADER_BYTES,
+                            bytes.length - SingleObjectEncoding.HEADER_BYTES);
+        } catch (MalformedRecordException e) {
+            // The decoder's message names byte positions and types, never decoded values.
+            throw new InvalidKeyLinkException(
+                    "value", bytes.length + " bytes", "not a key-change event: " + e.getMessage());
         }
         ByteBuffer signature = (ByteBuffer) r.get("signature");
         byte[] signatureBytes = null;

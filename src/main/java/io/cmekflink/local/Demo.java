@@ -29,6 +29,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.configuration.Configuration;
@@ -55,9 +57,13 @@ import software.amazon.awssdk.services.kms.KmsClient;
  * </ul>
  *
  * One malformed value shows that a poison pill becomes a dead letter. Then every encrypted record
- * is decrypted with a fresh decrypter and compared with what was sent, and every byte written to
- * the encrypted and dead-letter topics, uncommitted data included, is scanned for the sensitive
- * values sent.
+ * is decrypted with a fresh decrypter and compared with what was sent. Every record id sent is
+ * looked up across the encrypted and dead-letter topics. Every byte written to them, uncommitted
+ * data included, is scanned for the sensitive values sent.
+ *
+ * <p>Optional faults: KMS throttling, latency and an outage while the encrypt job runs ({@link
+ * DemoFaults}; the outage starts as the second batch is sent), and one failure of every task of the
+ * encrypt job after a number of written records ({@link DemoTaskFailure}).
  */
 final class Demo {
 
@@ -71,12 +77,24 @@ final class Demo {
 
     private static final Duration DEK_MAX_AGE = Duration.ofSeconds(4);
     private static final Duration LINK_WAIT = Duration.ofSeconds(6);
+
+    /**
+     * The link wait when a task failure is injected. Records of {@code org-bravo} wait for its link
+     * while the first batch is encrypted, and a restart in that batch delays the link: it came 12
+     * to 21 s after the first batch on a 2-core machine at load averages of 14 to 19, so 6 s would
+     * turn them into {@code NO_KEY_LINKED} dead letters. NOTE: a link later than 30 s still would.
+     */
+    private static final Duration LINK_WAIT_WITH_TASK_FAILURE = Duration.ofSeconds(30);
+
     private static final Duration TIMEOUT = Duration.ofSeconds(120);
 
     private final int recordsPerBatch;
     private final long seed;
     private final int parallelism;
+    private final DemoFaults faults;
+    private final long failTasksAfter;
     private final Map<String, GenericRecord> sent = new HashMap<>();
+    private final DemoRecordIds recordIds = new DemoRecordIds();
     private final Set<String> sensitiveValues = new LinkedHashSet<>();
     private long recordsIn;
     private long started;
@@ -84,9 +102,33 @@ final class Demo {
     private java.nio.file.Path signingPublicKey;
 
     Demo(int recordsPerBatch, long seed, int parallelism) {
+        this(recordsPerBatch, seed, parallelism, DemoFaults.none(), 0);
+    }
+
+    /**
+     * @param faults KMS faults while the encrypt job runs
+     * @param failTasksAfter written records after which every task of the encrypt job fails once,
+     *     or 0 for none. At most {@link #maxFailTasksAfter}, so that the failure happens before the
+     *     key of {@code org-echo} is disabled.
+     */
+    Demo(int recordsPerBatch, long seed, int parallelism, DemoFaults faults, long failTasksAfter) {
         this.recordsPerBatch = recordsPerBatch;
         this.seed = seed;
         this.parallelism = parallelism;
+        this.faults = faults;
+        this.failTasksAfter = failTasksAfter;
+    }
+
+    /**
+     * Returns the maximum of written records that a task failure may wait for: the records that are
+     * encrypted before the key of {@code org-echo} is disabled.
+     */
+    static long maxFailTasksAfter(int recordsPerBatch) {
+        return 10L * recordsPerBatch;
+    }
+
+    private Duration linkWait() {
+        return failTasksAfter > 0 ? LINK_WAIT_WITH_TASK_FAILURE : LINK_WAIT;
     }
 
     DemoSummary run() throws Exception {
@@ -132,7 +174,21 @@ final class Demo {
         }
         JobConfig config = config(sandbox);
         progress("starting the encrypt job (parallelism " + parallelism + ")");
-        JobClient job = startJob(config);
+        DemoCluster cluster = DemoCluster.start(config);
+        JobClient job = cluster.job();
+        if (!faults.isNone()) {
+            progress("KMS faults: " + faults);
+            faults.applyTo(kms.faults());
+        }
+        CompletableFuture<DemoTaskFailure.Outcome> taskFailure =
+                failTasksAfter > 0
+                        ? DemoTaskFailure.after(
+                                failTasksAfter,
+                                cluster,
+                                sandbox.bootstrapServers(),
+                                List.of(Sandbox.ENCRYPTED_TOPIC, Sandbox.DEAD_LETTERS_TOPIC),
+                                this::progress)
+                        : CompletableFuture.completedFuture(null);
 
         Schema schema = JobSchemas.of(config).writerSchema(0);
         Map<String, KongLogGenerator> generators = new HashMap<>();
@@ -146,6 +202,10 @@ final class Demo {
         sendMalformed(producer);
         awaitEncrypted(sandbox, 4L * recordsPerBatch);
 
+        if (!faults.outage().isZero()) {
+            progress("KMS outage of " + faults.outage().toMillis() + " ms starts");
+        }
+        CompletableFuture<Void> outage = faults.startOutage(kms.faults());
         progress(BRAVO + " links its key; " + DELTA + " relinks to a new key ARN");
         link(producer, BRAVO, keys.get(BRAVO), 1);
         link(producer, DELTA, deltaSecondKey, 2);
@@ -153,6 +213,11 @@ final class Demo {
         progress("batch 2");
         sendBatch(producer, generators);
         awaitEncrypted(sandbox, 10L * recordsPerBatch);
+
+        // Neither fault may overlap the revocation window, whose latency the demo measures.
+        outage.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        DemoTaskFailure.Outcome failure =
+                taskFailure.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
 
         Duration bound = RevocationBound.of(config);
         progress(
@@ -175,6 +240,7 @@ final class Demo {
         List<ConsumerRecord<byte[], byte[]>> deadLetters = new ArrayList<>();
         awaitAll(sandbox, encrypted, deadLetters);
         job.cancel().get();
+        kms.faults().clear();
 
         DemoSummary summary = new DemoSummary();
         summary.recordsIn = recordsIn;
@@ -183,6 +249,18 @@ final class Demo {
             summary.deadLetters.merge(
                     DeadLetter.fromBytes(r.value()).errorCode().name(), 1L, Long::sum);
         }
+        DemoRecordIds.Count ids =
+                recordIds.count(
+                        RecordOpener.create(JobSchemas.of(config).derived(0)),
+                        encrypted,
+                        deadLetters);
+        summary.duplicates = ids.duplicates();
+        summary.missing = ids.missing();
+        summary.unknownIds = ids.unknown();
+        summary.faults = faults;
+        summary.failTasksAfter = failTasksAfter;
+        summary.taskFailure = failure;
+        summary.kmsCallsByOutcome = kms.callCountsByOutcome();
         progress("decrypting " + encrypted.size() + " encrypted records with a fresh decrypter");
         verifyDecryption(config, kmsClient, encrypted, summary);
         summary.readSide =
@@ -222,7 +300,7 @@ final class Demo {
                         .formatted(
                                 Sandbox.KEY_CHANGES_TOPIC,
                                 signingPublicKey,
-                                LINK_WAIT.toSeconds()));
+                                linkWait().toSeconds()));
     }
 
     /** A job definition of the demo, over the sandbox's broker and KMS emulator. */
@@ -245,6 +323,7 @@ final class Demo {
                 dek: {max-age: %ds, refresh-ahead: 1s, failure-ttl: 2s}
                 key.health-check-interval: 1s
                 kms.attempt-timeout: 2s
+                %s
                 checkpoint.interval: 1s
                 kms: {local-region: %s, endpoint: "%s"}
                 kafka: {bootstrap.servers: "%s"}
@@ -264,6 +343,7 @@ final class Demo {
                                 output,
                                 deadLetterTopic,
                                 DEK_MAX_AGE.toSeconds(),
+                                DemoFaults.RETRY_YAML,
                                 Sandbox.REGION,
                                 sandbox.kms().endpoint(),
                                 sandbox.bootstrapServers(),
@@ -321,6 +401,7 @@ final class Demo {
         }
         for (int i = 0; i < pending.size(); i++) {
             RecordMetadata meta = pending.get(i).get();
+            recordIds.add(meta.topic(), meta.partition(), meta.offset());
             sent.put(
                     recordId(meta.topic(), meta.partition(), meta.offset()),
                     entries.get(i).record());
@@ -343,6 +424,7 @@ final class Demo {
                                             entry.orgId().getBytes(StandardCharsets.UTF_8),
                                             entry.json()))
                             .get();
+            recordIds.add(meta.topic(), meta.partition(), meta.offset());
             sent.put(recordId(meta.topic(), meta.partition(), meta.offset()), entry.record());
             sensitiveValues.addAll(entry.sensitiveValues());
             recordsIn++;
@@ -376,12 +458,14 @@ final class Demo {
         byte[] truncated =
                 "{\"org_id\": \"org-alpha\", \"request\": {\"method\": \"GE"
                         .getBytes(StandardCharsets.UTF_8);
-        producer.send(
-                        new ProducerRecord<>(
-                                Sandbox.RECORDS_TOPIC,
-                                ALPHA.getBytes(StandardCharsets.UTF_8),
-                                truncated))
-                .get();
+        RecordMetadata meta =
+                producer.send(
+                                new ProducerRecord<>(
+                                        Sandbox.RECORDS_TOPIC,
+                                        ALPHA.getBytes(StandardCharsets.UTF_8),
+                                        truncated))
+                        .get();
+        recordIds.add(meta.topic(), meta.partition(), meta.offset());
         recordsIn++;
     }
 

@@ -37,6 +37,32 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Parallelism of the encrypt job (default: ${DEFAULT-VALUE}).")
     int parallelism;
 
+    @Option(
+            names = "--faults",
+            paramLabel = "SPEC",
+            description =
+                    "KMS faults while the encrypt job runs: "
+                            + DemoFaults.FORM
+                            + ". throttle is the probability that a GenerateDataKey, Decrypt,"
+                            + " Encrypt or ReEncrypt call fails with ThrottlingException; latency"
+                            + " delays every KMS response; the outage answers every KMS call with"
+                            + " HTTP 503 for that long, from the start of the second batch. The"
+                            + " demo's KMS retries (64 attempts, delays of 100 ms doubling up to"
+                            + " 500 ms, 30 s per call) outlast these, so no record may become a"
+                            + " KMS_THROTTLED or KMS_UNAVAILABLE dead letter.")
+    String faultSpec;
+
+    @Option(
+            names = "--kill-task-after",
+            paramLabel = "N",
+            description =
+                    "Fail every task of the encrypt job once, after it has written N records"
+                            + " (encrypted or dead letters, committed or not) and completed a"
+                            + " checkpoint; the job restarts from its latest checkpoint, and every"
+                            + " record must still come back exactly once. N is from 1 to 10"
+                            + " times --records-per-batch. Raises link.wait from 6 s to 30 s.")
+    Long killTaskAfter;
+
     @Override
     public Integer call() throws Exception {
         if (recordsPerBatch < 1) {
@@ -47,7 +73,26 @@ public final class DemoCommand implements Callable<Integer> {
             throw new io.cmekflink.cli.UserException(
                     "--parallelism must be between 1 and 8, got " + parallelism);
         }
-        DemoSummary summary = new Demo(recordsPerBatch, seed, parallelism).run();
+        DemoFaults faults = DemoFaults.none();
+        if (faultSpec != null) {
+            try {
+                faults = DemoFaults.parse(faultSpec);
+            } catch (IllegalArgumentException e) {
+                throw new io.cmekflink.cli.UserException(e.getMessage());
+            }
+        }
+        long failTasksAfter = killTaskAfter == null ? 0 : killTaskAfter;
+        long max = Demo.maxFailTasksAfter(recordsPerBatch);
+        if (killTaskAfter != null && (failTasksAfter < 1 || failTasksAfter > max)) {
+            throw new io.cmekflink.cli.UserException(
+                    "--kill-task-after must be between 1 and "
+                            + max
+                            + " (10 times --records-per-batch, the records written before the"
+                            + " key of org-echo is disabled), got "
+                            + failTasksAfter);
+        }
+        DemoSummary summary =
+                new Demo(recordsPerBatch, seed, parallelism, faults, failTasksAfter).run();
         System.out.println(summary.toJson());
         System.out.flush();
         return summary.passed() ? 0 : 1;

@@ -2,6 +2,8 @@ package io.cmekflink.local;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cmekflink.local.kms.KmsEmulator;
+import io.cmekflink.local.kms.KmsErrorType;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -26,11 +28,28 @@ final class DemoSummary {
     long revocationLatencyMs;
     long revocationBoundMs;
     long expectedRewrapped;
+    long duplicates;
+    long missing;
+    long unknownIds;
+    DemoFaults faults = DemoFaults.none();
+    long failTasksAfter;
+    DemoTaskFailure.Outcome taskFailure;
+    Map<String, Map<String, Long>> kmsCallsByOutcome = new TreeMap<>();
 
     long deadLetterTotal() {
         return deadLetters.values().stream().mapToLong(Long::longValue).sum();
     }
 
+    long deadLetters(String code) {
+        return deadLetters.getOrDefault(code, 0L);
+    }
+
+    /**
+     * Returns whether every invariant holds. With or without faults, every record id sent must be
+     * read back exactly once, and no KMS call may run out of retries, because the demo's retry
+     * policy is sized for the faults that {@link DemoFaults} accepts. A requested task failure must
+     * have restarted the job from a checkpoint.
+     */
     boolean passed() {
         boolean encryptSide =
                 recordsIn == encrypted + deadLetterTotal()
@@ -39,7 +58,22 @@ final class DemoSummary {
                         && plaintextFound == 0
                         && scannerSelfTestPassed
                         && revocationLatencyMs <= revocationBoundMs;
-        return encryptSide && (readSide == null || readSidePassed());
+        boolean exactlyOnce = duplicates == 0 && missing == 0 && unknownIds == 0;
+        boolean retriesHeld =
+                deadLetters("KMS_THROTTLED") == 0 && deadLetters("KMS_UNAVAILABLE") == 0;
+        boolean restarted = failTasksAfter == 0 || taskFailure != null;
+        return encryptSide
+                && exactlyOnce
+                && retriesHeld
+                && restarted
+                && (readSide == null || readSidePassed());
+    }
+
+    /** Returns the KMS responses of the encrypt run with the outcome, summed over operations. */
+    long kmsResponses(String outcome) {
+        return kmsCallsByOutcome.values().stream()
+                .mapToLong(byOutcome -> byOutcome.getOrDefault(outcome, 0L))
+                .sum();
     }
 
     /**
@@ -58,6 +92,19 @@ final class DemoSummary {
                 && readSide.tamperedDetected == readSide.tamperedSent
                 && readSide.rewrapped == expectedRewrapped
                 && readSide.rewrappedReadable == readSide.rewrapped;
+    }
+
+    private void putFaults(ObjectNode node) {
+        node.put("kms", faults.toString());
+        node.put("kms_throttled_responses", kmsResponses(KmsErrorType.THROTTLING.wireName()));
+        node.put(
+                "kms_unavailable_responses", kmsResponses(KmsEmulator.OUTCOME_SERVICE_UNAVAILABLE));
+        node.put("kill_task_after", failTasksAfter);
+        node.put("task_failures", taskFailure == null ? 0 : 1);
+        if (taskFailure != null) {
+            node.put("written_before_task_failure", taskFailure.writtenBefore());
+            node.put("restored_checkpoint", taskFailure.restoredCheckpoint());
+        }
     }
 
     String toJson() {
@@ -89,6 +136,12 @@ final class DemoSummary {
         root.put("revocation_latency_ms", revocationLatencyMs);
         root.put("revocation_bound_ms", revocationBoundMs);
         root.put("revocation_probe_records", revocationProbes);
+        root.put("duplicates", duplicates);
+        root.put("missing", missing);
+        root.put("unknown_record_ids", unknownIds);
+        root.put("kms_throttled_dead_letters", deadLetters("KMS_THROTTLED"));
+        root.put("kms_unavailable_dead_letters", deadLetters("KMS_UNAVAILABLE"));
+        putFaults(root.putObject("faults"));
         ObjectNode calls = root.putObject("kms_calls");
         kmsCalls.forEach(calls::put);
         root.put("elapsed_ms", elapsedMs);

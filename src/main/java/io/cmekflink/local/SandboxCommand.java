@@ -123,6 +123,10 @@ public final class SandboxCommand implements Callable<Integer> {
                     "Key-change signing key: "
                             + privateKey.toAbsolutePath()
                             + " (pass it to link-key --signing-key)");
+            System.out.println(
+                    "Key-change public key: "
+                            + publicKey.toAbsolutePath()
+                            + " (pass it to link-key --public-key)");
             System.out.println("  export CMEK_SIGNING_PUBLIC_KEY=" + publicKey.toAbsolutePath());
             System.out.println("Press Ctrl-C to stop.");
             System.out.flush();

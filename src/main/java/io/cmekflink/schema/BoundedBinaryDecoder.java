@@ -45,8 +45,9 @@ public final class BoundedBinaryDecoder extends Decoder {
 
     /**
      * Input that ends early or is not valid Avro binary. The message names byte positions counted
-     * from the start of the range, declared lengths and counts, never decoded values, so callers
-     * may pass it on.
+     * from the start of the range, the type read there and the bytes that remain, never a decoded
+     * value, so callers may pass it on. Declared lengths and counts are left out too, because bytes
+     * of another schema can put a field value where a length is expected.
      *
      * <p>It has no stack trace, because the failure is about the input and malformed records can
      * arrive in bulk.
@@ -288,8 +289,7 @@ public final class BoundedBinaryDecoder extends Decoder {
         int at = position();
         int index = readInt();
         if (index < 0) {
-            throw new InvalidEncodingException(
-                    "negative " + what + " index " + index + " at byte " + at);
+            throw new InvalidEncodingException("negative " + what + " index at byte " + at);
         }
         return index;
     }
@@ -298,18 +298,10 @@ public final class BoundedBinaryDecoder extends Decoder {
         int at = position();
         long length = readLong();
         if (length < 0) {
-            throw new InvalidEncodingException(
-                    "negative " + what + " length " + length + " at byte " + at);
+            throw new InvalidEncodingException("negative " + what + " length at byte " + at);
         }
         if (length > remaining()) {
-            throw new InvalidEncodingException(
-                    what
-                            + " at byte "
-                            + at
-                            + " declares "
-                            + count(length, "byte")
-                            + " but "
-                            + remainingBytes());
+            throw beyondEnd(what + " at byte " + at, "a length");
         }
         return (int) length;
     }
@@ -324,7 +316,7 @@ public final class BoundedBinaryDecoder extends Decoder {
         if (count < 0) {
             if (count == Long.MIN_VALUE) {
                 throw new InvalidEncodingException(
-                        what + " block count " + count + " at byte " + at + " is out of range");
+                        what + " block count at byte " + at + " is out of range");
             }
             count = -count;
             readBlockSize(what, at);
@@ -350,14 +342,7 @@ public final class BoundedBinaryDecoder extends Decoder {
 
     private long checkItemCount(String what, int at, long count) throws InvalidEncodingException {
         if (count > remaining()) {
-            throw new InvalidEncodingException(
-                    what
-                            + " block at byte "
-                            + at
-                            + " declares "
-                            + count(count, "item")
-                            + " but "
-                            + remainingBytes());
+            throw beyondEnd(what + " block at byte " + at, "an item count");
         }
         return count;
     }
@@ -366,17 +351,10 @@ public final class BoundedBinaryDecoder extends Decoder {
         long size = readLong();
         if (size < 0) {
             throw new InvalidEncodingException(
-                    what + " block at byte " + at + " declares a negative size of " + size);
+                    what + " block at byte " + at + " declares a negative size");
         }
         if (size > remaining()) {
-            throw new InvalidEncodingException(
-                    what
-                            + " block at byte "
-                            + at
-                            + " declares a size of "
-                            + count(size, "byte")
-                            + " but "
-                            + remainingBytes());
+            throw beyondEnd(what + " block at byte " + at, "a size");
         }
         return (int) size;
     }
@@ -406,6 +384,15 @@ public final class BoundedBinaryDecoder extends Decoder {
                             + " but "
                             + remainingBytes());
         }
+    }
+
+    private InvalidEncodingException beyondEnd(String where, String declared) {
+        return new InvalidEncodingException(
+                where
+                        + " declares "
+                        + declared
+                        + " beyond the end of the input, where "
+                        + remainingBytes());
     }
 
     private String remainingBytes() {

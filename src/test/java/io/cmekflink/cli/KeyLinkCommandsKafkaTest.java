@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cmekflink.link.Geo;
 import io.cmekflink.link.InvalidKeyLinkException;
 import io.cmekflink.link.KeyChangeEvent;
 import io.cmekflink.link.KeyChangeSignatures;
+import io.cmekflink.link.KeyLink;
+import io.cmekflink.link.KeyLinkRules;
 import io.cmekflink.local.EmbeddedKafka;
 import io.cmekflink.local.Topics;
 import io.cmekflink.local.kms.KmsAction;
@@ -14,6 +17,7 @@ import io.cmekflink.local.kms.KmsEmulator;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyPair;
+import java.security.PrivateKey;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -94,6 +98,12 @@ class KeyLinkCommandsKafkaTest {
     }
 
     private static List<String> topicArgs(String topic) {
+        List<String> args = new ArrayList<>(topicArgsWithoutPublicKey(topic));
+        args.addAll(List.of("--public-key", publicKey.toString()));
+        return args;
+    }
+
+    private static List<String> topicArgsWithoutPublicKey(String topic) {
         return List.of(
                 "--bootstrap",
                 kafka.bootstrapServers(),
@@ -155,6 +165,12 @@ class KeyLinkCommandsKafkaTest {
             events.add(KeyChangeEvent.fromBytes(record.value()));
         }
         return events;
+    }
+
+    /** Produces an event signed with the private key of {@code publicKey}. */
+    private static void produceSigned(String topic, KeyChangeEvent event) throws Exception {
+        PrivateKey key = KeyChangeSignatures.readPrivateKey(signingKey);
+        produce(topic, KeyChangeSignatures.sign(event, key).toBytes());
     }
 
     private static void produce(String topic, byte[] value) throws Exception {
@@ -417,7 +433,7 @@ class KeyLinkCommandsKafkaTest {
         String topic = newTopic();
         String usArn =
                 "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
-        produce(topic, KeyChangeEvent.linked(ORG, "us", usArn, "us-west-2", null, 1, 1L).toBytes());
+        produceSigned(topic, KeyChangeEvent.linked(ORG, "us", usArn, "us-west-2", null, 1, 1L));
 
         CommandRun run = link(topic, ARN_A);
 
@@ -433,27 +449,128 @@ class KeyLinkCommandsKafkaTest {
     }
 
     @Test
-    void publicKeysIgnoreUnsignedEvents() throws Exception {
+    void unsignedEventsAreSkipped() throws Exception {
         String topic = newTopic();
         produce(topic, KeyChangeEvent.linked(ORG, "k", ARN_A, REGION, null, 5, 1L).toBytes());
 
-        CommandRun withKeys = link(topic, ARN_A, "--public-key", publicKey.toString());
+        CommandRun run = link(topic, ARN_A);
 
-        assertThat(withKeys.exitCode()).isZero();
-        assertThat(withKeys.stderr())
+        assertThat(run.exitCode()).isZero();
+        assertThat(run.stderr())
                 .isEqualTo(
                         "warning: skipped 1 events of org acme that no --public-key verifies"
                                 + System.lineSeparator());
-        assertThat(withKeys.stdout()).contains("\"version\":1,");
-        CommandRun unsignedCounted = link(topic, ARN_A);
-        assertThat(unsignedCounted.stdout()).contains("\"version\":6,");
+        assertThat(run.stdout()).contains("\"version\":1,");
+    }
+
+    @Test
+    void forgedEventNeitherSetsVersionNorLink() throws Exception {
+        String topic = newTopic();
+        assertThat(link(topic, ARN_A).exitCode()).isZero();
+        // Written by anyone who can write the topic, one version past the job's maximum jump.
+        produce(topic, KeyChangeEvent.linked(ORG, "x", ARN_A, REGION, null, 1001, 0L).toBytes());
+
+        CommandRun relink = link(topic, ARN_A2);
+
+        assertThat(relink.exitCode()).isZero();
+        assertThat(relink.stdout()).isEqualTo(published("LINKED", 2, ARN_A2, topic, 2));
+        KeyLink jobLink = jobView(topic);
+        assertThat(jobLink.keyArn).isEqualTo(ARN_A2);
+        assertThat(jobLink.version).isEqualTo(2);
+    }
+
+    @Test
+    void forgedEventDoesNotBlockUnlink() throws Exception {
+        String topic = newTopic();
+        assertThat(link(topic, ARN_A).exitCode()).isZero();
+        produce(topic, KeyChangeEvent.linked(ORG, "x", ARN_A, REGION, null, 5000, 0L).toBytes());
+
+        CommandRun unlink = unlink(topic);
+
+        assertThat(unlink.exitCode()).isZero();
+        assertThat(unlink.stdout()).isEqualTo(published("UNLINKED", 2, null, topic, 2));
+        KeyLink jobLink = jobView(topic);
+        assertThat(jobLink.linked).isFalse();
+        assertThat(jobLink.version).isEqualTo(2);
+    }
+
+    @Test
+    void publishingNeedsPublicKey() throws Exception {
+        String topic = newTopic();
+        String expected =
+                "Missing required option: '--public-key=FILE' (only --dry-run runs without it):"
+                        + " pass the job's key-changes.public-keys, so that events on the topic"
+                        + " that the job rejects as unsigned or badly signed are not counted";
+        List<String> linkArgs =
+                new ArrayList<>(
+                        List.of(
+                                "--org",
+                                ORG,
+                                "--name",
+                                "prod",
+                                "--arn",
+                                ARN_A,
+                                "--region",
+                                REGION,
+                                "--geo",
+                                "EU"));
+        linkArgs.addAll(topicArgsWithoutPublicKey(topic));
+        List<String> unlinkArgs = new ArrayList<>(List.of("--org", ORG));
+        unlinkArgs.addAll(topicArgsWithoutPublicKey(topic));
+
+        CommandRun link = CommandRun.of(new LinkKeyCommand(), linkArgs.toArray(String[]::new));
+        CommandRun unlink =
+                CommandRun.of(new UnlinkKeyCommand(), unlinkArgs.toArray(String[]::new));
+
+        assertThat(link.exitCode()).isEqualTo(2);
+        assertThat(link.stdout()).isEmpty();
+        assertThat(link.firstErrLine()).isEqualTo(expected);
+        assertThat(unlink.exitCode()).isEqualTo(2);
+        assertThat(unlink.firstErrLine()).isEqualTo(expected);
+        assertThat(records(topic)).isEmpty();
+    }
+
+    /** Applies the topic's events in offset order as the job does: signature first, then rules. */
+    private static KeyLink jobView(String topic) {
+        KeyChangeSignatures signatures = KeyChangeSignatures.fromPublicKeyFiles(List.of(publicKey));
+        KeyLinkRules rules = new KeyLinkRules(Geo.parse("EU"), 1000);
+        KeyLink current = null;
+        for (ConsumerRecord<byte[], byte[]> record : records(topic)) {
+            KeyChangeEvent event;
+            try {
+                event = KeyChangeEvent.fromBytes(record.value());
+            } catch (InvalidKeyLinkException e) {
+                continue;
+            }
+            if (signatures.verifies(event)
+                    && rules.decide(current, event) instanceof KeyLinkRules.Applied applied) {
+                current = applied.link();
+            }
+        }
+        return current;
     }
 
     @Test
     void signingKeyMustMatchAPublicKey() throws Exception {
         String topic = newTopic();
 
-        CommandRun run = link(topic, ARN_A, "--public-key", otherPublicKey.toString());
+        List<String> args =
+                new ArrayList<>(
+                        List.of(
+                                "--org",
+                                ORG,
+                                "--name",
+                                "prod",
+                                "--arn",
+                                ARN_A,
+                                "--region",
+                                REGION,
+                                "--geo",
+                                "EU"));
+        args.addAll(topicArgsWithoutPublicKey(topic));
+        args.addAll(List.of("--public-key", otherPublicKey.toString()));
+
+        CommandRun run = CommandRun.of(new LinkKeyCommand(), args.toArray(String[]::new));
 
         assertThat(run.exitCode()).isEqualTo(2);
         assertThat(run.stderr())

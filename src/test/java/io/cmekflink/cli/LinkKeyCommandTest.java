@@ -335,7 +335,9 @@ class LinkKeyCommandTest {
                         "--topic",
                         "key-changes",
                         "--signing-key",
-                        "/nonexistent/signing-key.pem");
+                        "/nonexistent/signing-key.pem",
+                        "--public-key",
+                        "/nonexistent/public-key.pem");
 
         assertRejected(run, "cannot read key file /nonexistent/signing-key.pem (--signing-key)");
     }

@@ -33,15 +33,33 @@ class ConfigurationDocTest {
         assertThat(actual).isEqualTo(expected);
     }
 
+    @Test
+    void everyNumberHasAUnit() {
+        for (Option<?> option : JobOptions.ALL) {
+            if (option.type().startsWith("integer") || option.type().equals("duration")) {
+                assertThat(option.unit()).as("unit of " + option.key()).isNotBlank();
+            }
+        }
+    }
+
+    @Test
+    void everyKeyHasAMeaning() {
+        for (Option<?> option : JobOptions.ALL) {
+            assertThat(option.description()).as("meaning of " + option.key()).endsWith(".");
+        }
+    }
+
     private static String table() {
         StringBuilder out = new StringBuilder();
-        out.append("| key | type | default | meaning |\n");
-        out.append("|---|---|---|---|\n");
+        out.append("| key | type | unit | default | meaning |\n");
+        out.append("|---|---|---|---|---|\n");
         for (Option<?> option : JobOptions.ALL) {
             out.append("| `")
                     .append(option.key())
                     .append("` | ")
                     .append(option.type())
+                    .append(" | ")
+                    .append(option.unit())
                     .append(" | ")
                     .append(defaultText(option))
                     .append(" | ")

@@ -159,8 +159,8 @@ class AvroBinaryValueDecoderTest {
         assertThat(e.path()).isEqualTo("$.name");
         assertThat(e.getMessage())
                 .isEqualTo(
-                        "string at byte 6 declares 8 bytes but only 3 bytes remain at $.name in"
-                                + " writer schema test.Event");
+                        "string at byte 6 declares a length beyond the end of the input, where only"
+                                + " 3 bytes remain at $.name in writer schema test.Event");
     }
 
     @Test
@@ -176,10 +176,11 @@ class AvroBinaryValueDecoderTest {
             assertThat(e.getMessage())
                     .as("length %d", length)
                     .matches(
-                            "(truncated input: .*|string at byte \\d+ declares \\d+ bytes? but"
-                                    + " only \\d+ bytes? remains? .*|(array|map) block at byte"
-                                    + " \\d+ declares \\d+ items? but only \\d+ bytes? remains?"
-                                    + " .*)");
+                            "(truncated input: .*|string at byte \\d+ declares a length beyond"
+                                    + " the end of the input, where only \\d+ bytes? remains?"
+                                    + " .*|(array|map) block at byte \\d+ declares an item count"
+                                    + " beyond the end of the input, where only \\d+ bytes?"
+                                    + " remains? .*)");
         }
     }
 
@@ -203,7 +204,9 @@ class AvroBinaryValueDecoderTest {
 
         assertThat(e.path()).isEqualTo("$.org_id");
         assertThat(e.getMessage())
-                .startsWith("string at byte 0 declares 1073741824 bytes but only 0 bytes remain");
+                .startsWith(
+                        "string at byte 0 declares a length beyond the end of the input, where only"
+                                + " 0 bytes remain");
     }
 
     @Test
@@ -219,8 +222,8 @@ class AvroBinaryValueDecoderTest {
         assertThat(e.path()).isEqualTo("$.items[0]");
         assertThat(e.getMessage())
                 .startsWith(
-                        "array block at byte 13 declares 1073741824 items but only 0 bytes remain"
-                                + " at $.items[0]");
+                        "array block at byte 13 declares an item count beyond the end of the input,"
+                                + " where only 0 bytes remain at $.items[0]");
     }
 
     @Test
@@ -230,7 +233,7 @@ class AvroBinaryValueDecoderTest {
         IngestException e = failure(value);
 
         assertThat(e.path()).isEqualTo("$.org_id");
-        assertThat(e.getMessage()).startsWith("negative string length -1 at byte 0 at $.org_id");
+        assertThat(e.getMessage()).startsWith("negative string length at byte 0 at $.org_id");
     }
 
     @Test
@@ -254,7 +257,7 @@ class AvroBinaryValueDecoderTest {
         assertThat(e.code()).isEqualTo(IngestErrorCode.MALFORMED_RECORD);
         assertThat(e.path()).isEqualTo("$.level");
         assertThat(e.getMessage())
-                .startsWith("enum index 2 is out of range for test.Level (2 symbols) at $.level");
+                .startsWith("enum index is out of range for test.Level (2 symbols) at $.level");
     }
 
     @Test
@@ -280,7 +283,7 @@ class AvroBinaryValueDecoderTest {
         assertThat(e.path()).isEqualTo("$.level");
         assertThat(e.getMessage())
                 .isEqualTo(
-                        "negative enum symbol index -1 at byte 11 at $.level in writer schema"
+                        "negative enum symbol index at byte 11 at $.level in writer schema"
                                 + " test.Event");
     }
 
@@ -292,8 +295,7 @@ class AvroBinaryValueDecoderTest {
         IngestException e = failure(value);
 
         assertThat(e.path()).isEqualTo("$.note");
-        assertThat(e.getMessage())
-                .startsWith("negative union branch index -2 at byte 12 at $.note");
+        assertThat(e.getMessage()).startsWith("negative union branch index at byte 12 at $.note");
     }
 
     @Test
@@ -313,8 +315,8 @@ class AvroBinaryValueDecoderTest {
         assertThat(e.path()).isEqualTo("$.items[0]");
         assertThat(e.getMessage())
                 .isEqualTo(
-                        "array block at byte 13 declares a size of 30 bytes but only 25 bytes"
-                                + " remain at $.items[0] in writer schema test.Event");
+                        "array block at byte 13 declares a size beyond the end of the input, where"
+                            + " only 25 bytes remain at $.items[0] in writer schema test.Event");
     }
 
     @Test
@@ -328,7 +330,7 @@ class AvroBinaryValueDecoderTest {
 
         assertThat(e.path()).isEqualTo("$.items[0]");
         assertThat(e.getMessage())
-                .startsWith("array block at byte 13 declares a negative size of -1 at $.items[0]");
+                .startsWith("array block at byte 13 declares a negative size at $.items[0]");
     }
 
     @Test

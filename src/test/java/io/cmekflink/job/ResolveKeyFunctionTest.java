@@ -189,6 +189,30 @@ class ResolveKeyFunctionTest {
     }
 
     @Test
+    void waitingTurnedOffGivesNoKeyLinkedAtOnceAndKeepsNothingInState() throws Exception {
+        var h = harness(function(Map.of(), 0, Duration.ofMinutes(2)), null);
+        h.processElement(record("org-off"), 1);
+        h.processElement(record("org-off"), 1);
+        List<DeadLetter> letters = deadLetters(h);
+        assertThat(letters).hasSize(2);
+        assertThat(letters)
+                .allSatisfy(
+                        l -> {
+                            assertThat(l.errorCode()).isEqualTo(ErrorCode.NO_KEY_LINKED);
+                            assertThat(l.retriable()).isFalse();
+                            assertThat(l.message())
+                                    .isEqualTo(
+                                            "org org-off has no key link: waiting for a key link"
+                                                    + " is turned off");
+                        });
+        assertThat(h.numProcessingTimeTimers()).isZero();
+        h.processBroadcastElement(change(0, link("org-off", arn(), 1)), 1);
+        h.processElement(record("org-off"), 1);
+        assertThat(routed(h)).hasSize(1);
+        assertThat(deadLetters(h)).hasSize(2);
+    }
+
+    @Test
     void unlinkedOrgGetsKeyUnlinkedAtOnce() throws Exception {
         var h = harness(function(Map.of(), 1000, Duration.ofMinutes(2)), null);
         h.processBroadcastElement(change(0, link("org-u", arn(), 1)), 1);

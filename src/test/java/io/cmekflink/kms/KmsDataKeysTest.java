@@ -160,6 +160,31 @@ class KmsDataKeysTest {
     }
 
     @Test
+    void delayedCallsStartNoThreadEach() {
+        KmsDataKeys budgeted =
+                new KmsDataKeys(
+                        clients, Set.of("eu-west-1"), (o, outcome, nanos) -> {}, 500, false);
+        budgeted.generateDataKey(keyArn, CONTEXT).join();
+        java.lang.management.ThreadMXBean threads =
+                java.lang.management.ManagementFactory.getThreadMXBean();
+        long startedBefore = threads.getTotalStartedThreadCount();
+
+        // At 500 per second, all but the first few of 100 calls wait for the budget. A thread per
+        // delayed call shows only on machines with fewer than three cores, where
+        // CompletableFuture's default delayed executor starts one per task.
+        java.util.List<java.util.concurrent.CompletableFuture<GeneratedDataKey>> calls =
+                new java.util.ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            calls.add(budgeted.generateDataKey(keyArn, CONTEXT));
+        }
+        calls.forEach(java.util.concurrent.CompletableFuture::join);
+
+        assertThat(threads.getTotalStartedThreadCount() - startedBefore)
+                .as("threads started by 100 budget-delayed calls")
+                .isLessThan(10);
+    }
+
+    @Test
     void throttlingIsRetriedUntilSuccess() {
         kms.faults().throttleNext(3, KmsOperation.GENERATE_DATA_KEY);
         GeneratedDataKey key = dataKeys.generateDataKey(keyArn, CONTEXT).join();

@@ -33,6 +33,26 @@ class RequestBudgetTest {
     }
 
     @Test
+    void spacedBudgetStaysWithinRatePerSecond() {
+        RequestBudget budget = RequestBudget.spaced(100);
+        long[] sendAt = new long[300];
+        for (int i = 0; i < sendAt.length; i++) {
+            sendAt[i] = System.nanoTime() + budget.reserve();
+        }
+        int maxInSecond = 0;
+        int first = 0;
+        for (int last = 0; last < sendAt.length; last++) {
+            while (sendAt[last] - sendAt[first] >= 1_000_000_000L) {
+                first++;
+            }
+            maxInSecond = Math.max(maxInSecond, last - first + 1);
+        }
+        // A full bucket of 100 plus the rate would put 200 requests into the first second.
+        assertThat(maxInSecond).isBetween(100, 101);
+        assertThat(sendAt[sendAt.length - 1] - sendAt[0]).isGreaterThan(2_900_000_000L);
+    }
+
+    @Test
     void unlimitedNeverWaits() {
         RequestBudget budget = RequestBudget.unlimited();
         for (int i = 0; i < 1000; i++) {

@@ -1,26 +1,38 @@
 package io.cmekflink.testing;
 
 import io.cmekflink.config.JobConfig;
+import io.cmekflink.deadletter.DeadLetter;
 import io.cmekflink.job.EncryptJob;
 import io.cmekflink.job.Jobs;
 import io.cmekflink.link.KeyChangeEvent;
 import io.cmekflink.local.EmbeddedKafka;
+import io.cmekflink.local.Topics;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Metric;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 
 /** Topics, job definitions and running jobs of the integration tests. */
 public final class JobHarness {
+
+    private static final String KONG_SCHEMA = "schemas/kong-log-entry.avsc";
 
     private final EmbeddedKafka kafka;
     private final String suffix;
@@ -85,8 +97,14 @@ public final class JobHarness {
 
     /** An encrypt job definition over this test's topics; {@code extra} adds YAML lines. */
     public JobConfig config(String kmsEndpoint, String format, String extra) {
+        return config(kmsEndpoint, format, KONG_SCHEMA, extra);
+    }
+
+    /** Returns an encrypt job definition over this test's topics with another records schema. */
+    public JobConfig config(String kmsEndpoint, String format, String schemaFile, String extra) {
         return definition(
                 kmsEndpoint,
+                schemaFile,
                 "job.type: encrypt\nkey-changes.topic: "
                         + keyChanges()
                         + "\nkey-changes.public-keys: [\""
@@ -110,6 +128,7 @@ public final class JobHarness {
         kafka.createTopics(2, List.of(plaintext(), deadLetters() + "-decrypt"));
         return definition(
                 kmsEndpoint,
+                KONG_SCHEMA,
                 "job.type: decrypt\n" + extra,
                 "avro",
                 input,
@@ -124,6 +143,7 @@ public final class JobHarness {
         kafka.createTopics(2, List.of(output, deadLetters() + "-rewrap"));
         return definition(
                 kmsEndpoint,
+                KONG_SCHEMA,
                 "job.type: rewrap\nrewrap: {org: %s, from-key-arn: \"%s\", to-key-arn: \"%s\"}\n"
                         .formatted(org, fromArn, toArn),
                 "avro",
@@ -134,6 +154,7 @@ public final class JobHarness {
 
     private JobConfig definition(
             String kmsEndpoint,
+            String schemaFile,
             String extra,
             String format,
             String input,
@@ -144,7 +165,7 @@ public final class JobHarness {
                 job.name: it-%s-%s
                 job.parallelism: 2
                 geo: EU
-                records: {topic: %s, format: %s, schema: schemas/kong-log-entry.avsc}
+                records: {topic: %s, format: %s, schema: "%s"}
                 output.topic: %s
                 dead-letters.topic: %s
                 checkpoint.interval: 500ms
@@ -157,6 +178,7 @@ public final class JobHarness {
                                 output,
                                 input,
                                 format,
+                                schemaFile,
                                 output,
                                 deadLetterTopic,
                                 kmsEndpoint,
@@ -291,5 +313,26 @@ public final class JobHarness {
                 throw new AssertionError("interrupted waiting for " + what);
             }
         }
+    }
+
+    /**
+     * Encodes a record as Avro binary under its own schema, as a producer of the input writes it.
+     */
+    public static byte[] avro(GenericRecord record) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
+        new GenericDatumWriter<GenericRecord>(record.getSchema()).write(record, encoder);
+        encoder.flush();
+        return out.toByteArray();
+    }
+
+    /** Reads every committed dead letter of {@code topic}. */
+    public List<DeadLetter> readDeadLetters(String topic, Duration timeout) throws IOException {
+        List<DeadLetter> out = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r :
+                Topics.readAll(kafka.bootstrapServers(), topic, true, timeout)) {
+            out.add(DeadLetter.fromBytes(r.value()));
+        }
+        return out;
     }
 }

@@ -3,7 +3,6 @@ package io.cmekflink.local.bench;
 import io.cmekflink.config.JobConfig;
 import io.cmekflink.job.DecryptFunction;
 import io.cmekflink.job.DecryptJob;
-import io.cmekflink.job.EncryptFunction;
 import io.cmekflink.job.EncryptJob;
 import io.cmekflink.job.JobStep;
 import io.cmekflink.job.KeyChangeCatchUp;
@@ -197,7 +196,7 @@ final class BenchRun {
         return (routed, config) ->
                 AsyncDataStream.orderedWait(
                                 routed,
-                                new TimedStep<>(new EncryptFunction(config), runId),
+                                new TimedStep<>(EncryptJob.encryptFunction(config), runId),
                                 config.get(io.cmekflink.config.JobOptions.ASYNC_TIMEOUT).toMillis(),
                                 TimeUnit.MILLISECONDS,
                                 config.get(io.cmekflink.config.JobOptions.ASYNC_CAPACITY))

@@ -82,7 +82,9 @@ public final class FaultInjector {
         return failNext(count, KmsErrorType.THROTTLING, operations);
     }
 
-    /* Fails the next {@code count} calls of the given operations (all when none are given) with the error, for example {@link KmsErrorType#KMS_INTERNAL} or {@link
+    /**
+     * Fails the next {@code count} calls of the given operations (all when none are given) with the
+     * error, for example {@link KmsErrorType#KMS_INTERNAL} or {@link
      * KmsErrorType#DEPENDENCY_TIMEOUT}. Counted faults queue in the order they were added.
      */
     public FaultInjector failNext(int count, KmsErrorType type, KmsOperation... operations) {
@@ -94,7 +96,9 @@ public final class FaultInjector {
         return this;
     }
 
-    /* Fails each call of the given operations (all when none are given) with {@code ThrottlingException} with this probability, from 0 (off) to 1 (every call).
+    /**
+     * Fails each call of the given operations (all when none are given) with {@code
+     * ThrottlingException} with this probability, from 0 (off) to 1 (every call).
      */
     public FaultInjector throttleProbability(double probability, KmsOperation... operations) {
         if (!(probability >= 0 && probability <= 1)) {

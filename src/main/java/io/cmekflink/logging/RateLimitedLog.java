@@ -1,28 +1,35 @@
-package io.cmekflink.job;
+package io.cmekflink.logging;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 
 /**
  * Logs a WARN line per category at most once per interval, and says how many lines of that category
  * it left out since the previous one. Thread safety: safe for concurrent use.
  */
-final class RateLimitedLog {
+public final class RateLimitedLog {
 
     private final Logger log;
     private final long intervalNanos;
+    private final LongSupplier nanoTime;
     private final ConcurrentHashMap<String, long[]> lastLogged = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, AtomicLong> suppressed = new ConcurrentHashMap<>();
 
-    RateLimitedLog(Logger log, long intervalMillis) {
+    public RateLimitedLog(Logger log, long intervalMillis) {
+        this(log, intervalMillis, System::nanoTime);
+    }
+
+    RateLimitedLog(Logger log, long intervalMillis, LongSupplier nanoTime) {
         this.log = log;
         this.intervalNanos = intervalMillis * 1_000_000;
+        this.nanoTime = nanoTime;
     }
 
     /** Logs {@code format} with {@code args} unless this category logged within the interval. */
-    void warn(String category, String format, Object... args) {
-        long now = System.nanoTime();
+    public void warn(String category, String format, Object... args) {
+        long now = nanoTime.getAsLong();
         long[] last = lastLogged.computeIfAbsent(category, c -> new long[] {now - intervalNanos});
         boolean due;
         synchronized (last) {
