@@ -33,8 +33,28 @@ public final class DecryptJob {
 
     private DecryptJob() {}
 
+    /** The decrypt step: {@link DecryptFunction} under ordered async I/O. */
+    public static final JobStep<SourceRecord> DECRYPT_STEP =
+            (encrypted, config) ->
+                    AsyncDataStream.orderedWait(
+                                    encrypted,
+                                    new DecryptFunction(config),
+                                    config.get(JobOptions.ASYNC_TIMEOUT).toMillis(),
+                                    TimeUnit.MILLISECONDS,
+                                    config.get(JobOptions.ASYNC_CAPACITY))
+                            .name("decrypt")
+                            .uid(UID_DECRYPT);
+
     /** Adds the decrypt job to {@code env}. */
     public static void build(StreamExecutionEnvironment env, JobConfig config) {
+        build(env, config, DECRYPT_STEP);
+    }
+
+    /**
+     * Adds the decrypt job to {@code env} with {@code decryptStep} in place of the decrypt step.
+     */
+    public static void build(
+            StreamExecutionEnvironment env, JobConfig config, JobStep<SourceRecord> decryptStep) {
         JobParts.checkTopics(
                 config,
                 java.util.List.of(
@@ -54,15 +74,7 @@ public final class DecryptJob {
                                 WatermarkStrategy.noWatermarks(),
                                 "encrypted: " + config.get(JobOptions.RECORDS_TOPIC))
                         .uid(UID_SOURCE);
-        SingleOutputStreamOperator<OutputRecord> decrypted =
-                AsyncDataStream.orderedWait(
-                                encrypted,
-                                new DecryptFunction(config),
-                                config.get(JobOptions.ASYNC_TIMEOUT).toMillis(),
-                                TimeUnit.MILLISECONDS,
-                                config.get(JobOptions.ASYNC_CAPACITY))
-                        .name("decrypt")
-                        .uid(UID_DECRYPT);
+        SingleOutputStreamOperator<OutputRecord> decrypted = decryptStep.apply(encrypted, config);
         SingleOutputStreamOperator<OutputRecord> split =
                 decrypted.process(new SplitOutputFunction()).name("split output").uid(UID_SPLIT);
         split.sinkTo(JobParts.sink(config, config.get(JobOptions.OUTPUT_TOPIC), "plaintext"))

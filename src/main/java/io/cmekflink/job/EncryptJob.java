@@ -84,6 +84,40 @@ public final class EncryptJob {
     /** Adds the encrypt job to {@code env}, with known catch-up offsets of the key-change topic. */
     public static void build(
             StreamExecutionEnvironment env, JobConfig config, Map<Integer, Long> catchUp) {
+        build(env, config, catchUp, ENCRYPT_STEP);
+    }
+
+    /** The encrypt step: {@link EncryptFunction} under ordered async I/O. */
+    public static final JobStep<Routed> ENCRYPT_STEP =
+            (routed, config) ->
+                    AsyncDataStream.orderedWait(
+                                    routed,
+                                    encryptFunction(config),
+                                    config.get(JobOptions.ASYNC_TIMEOUT).toMillis(),
+                                    TimeUnit.MILLISECONDS,
+                                    config.get(JobOptions.ASYNC_CAPACITY))
+                            .name("encrypt")
+                            .uid(UID_ENCRYPT);
+
+    /**
+     * Creates the job's encrypt function, limited to the output topic's maximum message size. Also
+     * for steps that wrap it.
+     */
+    public static EncryptFunction encryptFunction(JobConfig config) {
+        return new EncryptFunction(config)
+                .withMaxMessageBytes(
+                        OutputMessageLimit.of(config, config.get(JobOptions.OUTPUT_TOPIC)));
+    }
+
+    /**
+     * Adds the encrypt job to {@code env} with {@code encryptStep} in place of the encrypt step,
+     * with known catch-up offsets of the key-change topic.
+     */
+    public static void build(
+            StreamExecutionEnvironment env,
+            JobConfig config,
+            Map<Integer, Long> catchUp,
+            JobStep<Routed> encryptStep) {
         JobParts.configureEnvironment(env, config);
 
         DataStream<SourceRecord> records =
@@ -133,19 +167,7 @@ public final class EncryptJob {
                         .name("resolve key")
                         .uid(UID_RESOLVE);
 
-        SingleOutputStreamOperator<OutputRecord> encrypted =
-                AsyncDataStream.orderedWait(
-                                routed,
-                                new EncryptFunction(config)
-                                        .withMaxMessageBytes(
-                                                OutputMessageLimit.of(
-                                                        config,
-                                                        config.get(JobOptions.OUTPUT_TOPIC))),
-                                config.get(JobOptions.ASYNC_TIMEOUT).toMillis(),
-                                TimeUnit.MILLISECONDS,
-                                config.get(JobOptions.ASYNC_CAPACITY))
-                        .name("encrypt")
-                        .uid(UID_ENCRYPT);
+        SingleOutputStreamOperator<OutputRecord> encrypted = encryptStep.apply(routed, config);
 
         SingleOutputStreamOperator<OutputRecord> split =
                 encrypted.process(new SplitOutputFunction()).name("split output").uid(UID_SPLIT);

@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
             ReplayCommand.class,
             LinkKeyCommand.class,
             UnlinkKeyCommand.class,
+            io.cmekflink.local.bench.BenchCommand.class,
             KeygenCommand.class
         })
 public final class LocalMain implements Runnable {

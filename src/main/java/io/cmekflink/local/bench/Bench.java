@@ -1,0 +1,185 @@
+package io.cmekflink.local.bench;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cmekflink.job.JobSchemas;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.apache.avro.Schema;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * The comparison benchmark: pass-through against encrypt, and decrypt against its pass-through,
+ * over the same pre-loaded records, in alternating rounds after one warm-up round, followed by the
+ * size measurements of plain and encrypted output.
+ */
+final class Bench {
+
+    /** Options of one benchmark. */
+    record Options(
+            int records,
+            int orgs,
+            Duration kmsLatency,
+            int rounds,
+            int sampleSize,
+            BenchRun.Settings settings) {}
+
+    private static final String RECORDS_TOPIC = "bench-records";
+
+    private final BenchSetup setup;
+    private final Options options;
+    private final Consumer<String> progress;
+
+    Bench(BenchSetup setup, Options options, Consumer<String> progress) {
+        this.setup = setup;
+        this.options = options;
+        this.progress = progress;
+    }
+
+    /** Runs the comparison and returns its report. */
+    ObjectNode run() throws Exception {
+        progress.accept(
+                "linking "
+                        + options.orgs()
+                        + " orgs and loading "
+                        + options.records()
+                        + " records");
+        setup.linkOrgs(options.orgs());
+        setup.loadRecords(RECORDS_TOPIC, options.records(), options.orgs(), 0, 1);
+        setup.kms().faults().setLatency(options.kmsLatency());
+
+        BenchRun runner = new BenchRun(setup, options.settings());
+        Map<Variant, List<BenchRun.Result>> results = new EnumMap<>(Variant.class);
+        String decryptInput = null;
+        for (int round = 0; round <= options.rounds(); round++) {
+            String label = round == 0 ? "warm-up" : "round " + round + "/" + options.rounds();
+            for (Variant variant : Variant.values()) {
+                String input = variant.jobType.equals("decrypt") ? decryptInput : RECORDS_TOPIC;
+                progress.accept(label + ": " + variant.label);
+                BenchRun.Result r =
+                        runner.run(
+                                variant,
+                                input,
+                                options.records(),
+                                options.orgs(),
+                                round,
+                                options.sampleSize());
+                progress.accept(
+                        String.format(
+                                "%s: %s %.0f records/s", label, variant.label, r.recordsPerSecond));
+                if (variant == Variant.ENCRYPT && decryptInput == null) {
+                    // The warm-up encrypt run's output is the input of every decrypt run.
+                    decryptInput = r.outputTopic;
+                }
+                if (round > 0) {
+                    results.computeIfAbsent(variant, v -> new ArrayList<>()).add(r);
+                }
+                if (!r.outputTopic.equals(decryptInput)) {
+                    finish(r);
+                }
+            }
+        }
+        setup.kms().faults().setLatency(Duration.ZERO);
+
+        progress.accept("measuring bytes per record");
+        Sizes sizes = sizes(results);
+        return BenchReport.comparison(options, results, sizes);
+    }
+
+    /** Measures the log size of a run's output topic, then deletes the topic. */
+    private void finish(BenchRun.Result r) throws Exception {
+        keepSample(r);
+        r.jobLogBytesPerRecord =
+                new SizeMeter(setup).logBytes(r.outputTopic) / (double) r.output.records();
+        setup.deleteTopics(r.outputTopic);
+    }
+
+    /** Drops the sample of runs other than the first measured run of each variant. */
+    private static void keepSample(BenchRun.Result r) {
+        if (r.round > 1) {
+            r.output.sample.clear();
+        }
+    }
+
+    /** Bytes per record of plain and encrypted output, and of encrypted output without envelope. */
+    record Sizes(
+            double plainValueBytes,
+            double encryptedValueBytes,
+            Map<String, Double> plain,
+            Map<String, Double> encrypted,
+            Map<String, Double> withoutEnvelope,
+            int sampleRecords,
+            int edekBytes,
+            Map<Integer, Double> metadataLz4ByBatchSize) {}
+
+    /** Producer batch sizes of the extra metadata measurement, from Kafka's default of 16,384. */
+    static final List<Integer> BATCH_SIZES = List.of(16_384, 131_072, 524_288);
+
+    private Sizes sizes(Map<Variant, List<BenchRun.Result>> results) throws Exception {
+        BenchRun.Result plainRun = results.get(Variant.PASS_THROUGH).get(0);
+        BenchRun.Result encryptedRun = results.get(Variant.ENCRYPT).get(0);
+        var plain = SizeMeter.asProducerRecords(plainRun.output.sample);
+        var encrypted = SizeMeter.asProducerRecords(encryptedRun.output.sample);
+        List<ProducerRecord<byte[], byte[]>> stripped =
+                SizeMeter.withoutEnvelope(encryptedRun.output.sample, derivedSchema());
+
+        SizeMeter meter = new SizeMeter(setup);
+        Map<String, Double> plainSizes = new java.util.LinkedHashMap<>();
+        Map<String, Double> encryptedSizes = new java.util.LinkedHashMap<>();
+        Map<String, Double> strippedSizes = new java.util.LinkedHashMap<>();
+        for (String compression : List.of("none", "lz4", "zstd")) {
+            plainSizes.put(compression, meter.bytesPerRecord(plain, compression));
+            encryptedSizes.put(compression, meter.bytesPerRecord(encrypted, compression));
+            strippedSizes.put(compression, meter.bytesPerRecord(stripped, compression));
+        }
+
+        Map<Integer, Double> byBatch = new java.util.LinkedHashMap<>();
+        for (int batch : BATCH_SIZES) {
+            byBatch.put(
+                    batch,
+                    meter.bytesPerRecord(encrypted, "lz4", batch)
+                            - meter.bytesPerRecord(stripped, "lz4", batch));
+        }
+        return new Sizes(
+                plainRun.output.valueBytes / (double) plainRun.output.records(),
+                encryptedRun.output.valueBytes / (double) encryptedRun.output.records(),
+                plainSizes,
+                encryptedSizes,
+                strippedSizes,
+                encrypted.size(),
+                edekBytes(encryptedRun.output.sample.get(0).value()),
+                byBatch);
+    }
+
+    /** Returns the EDEK length in the envelope of an encrypted record. */
+    private int edekBytes(byte[] encrypted) throws Exception {
+        var opener = io.cmekflink.crypto.RecordOpener.create(derivedSchemaOf());
+        return io.cmekflink.crypto.RecordOpener.envelopeOf(opener.decode(encrypted)).edek().length;
+    }
+
+    private Schema derivedSchema() {
+        return derivedSchemaOf().derivedSchema();
+    }
+
+    /** The derived schema of the benchmark records, as the encrypt job derives it. */
+    private io.cmekflink.schema.DerivedSchema derivedSchemaOf() {
+        String yaml =
+                """
+                job.type: encrypt
+                geo: EU
+                records: {topic: t, format: avro, schema: "%s"}
+                key-changes.topic: k
+                key-changes.public-keys: ["%s"]
+                output.topic: o
+                dead-letters.topic: d
+                kms: {local-region: %s}
+                kafka: {bootstrap.servers: "127.0.0.1:9"}
+                """
+                        .formatted(setup.schemaFile(), setup.publicKeyFile(), BenchSetup.REGION);
+        var config = io.cmekflink.config.JobConfig.parse(yaml, "bench-schema.yaml", name -> null);
+        return JobSchemas.of(config).derived(0);
+    }
+}

@@ -1,0 +1,212 @@
+package io.cmekflink.local.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds the benchmark's JSON report. Every figure that several runs measured is an object with its
+ * median, min, max and number of runs. Rates are per second, latencies in milliseconds and sizes in
+ * bytes.
+ */
+final class BenchReport {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    /** The targets the comparison is checked against. */
+    static final double ENCRYPT_RATIO_TARGET = 0.9;
+
+    static final double DECRYPT_RATIO_TARGET = 0.8;
+    static final double METADATA_LZ4_TARGET = 135;
+
+    private BenchReport() {}
+
+    static ObjectNode comparison(
+            Bench.Options options, Map<Variant, List<BenchRun.Result>> results, Bench.Sizes sizes) {
+        ObjectNode report = JSON.createObjectNode();
+        report.put("benchmark", "comparison");
+        machine(report);
+        report.put("records", options.records());
+        report.put("orgs", options.orgs());
+        report.put("parallelism", options.settings().parallelism());
+        report.put("kms_latency_ms", options.kmsLatency().toMillis());
+        report.put("rounds", options.rounds());
+        report.put("delivery_guarantee", options.settings().deliveryGuarantee());
+        report.put("checkpoint_interval_ms", options.settings().checkpointInterval().toMillis());
+        report.put("marked_fields", BenchRecords.MARKED_FIELDS);
+
+        ArrayNode runs = report.putArray("runs");
+        ObjectNode rates = report.putObject("records_per_second");
+        for (Variant v : Variant.values()) {
+            double[] values = new double[results.get(v).size()];
+            for (int i = 0; i < values.length; i++) {
+                BenchRun.Result r = results.get(v).get(i);
+                values[i] = r.recordsPerSecond;
+                ObjectNode run = runs.addObject();
+                run.put("variant", v.label);
+                run.put("round", r.round);
+                run.put("records_per_second", Math.round(r.recordsPerSecond));
+                run.put("dead_letters", r.deadLetters);
+                if (r.jobLogBytesPerRecord > 0) {
+                    run.put("log_bytes_per_record_lz4", round1(r.jobLogBytesPerRecord));
+                }
+            }
+            spread(rates, v.label, Stats.Spread.of(values), 0);
+        }
+        spread(
+                report,
+                "throughput_ratio",
+                ratios(results.get(Variant.ENCRYPT), results.get(Variant.PASS_THROUGH)),
+                3);
+        spread(
+                report,
+                "decrypt_throughput_ratio",
+                ratios(results.get(Variant.DECRYPT), results.get(Variant.DECRYPT_PASS_THROUGH)),
+                3);
+        latency(report, "encrypt", results.get(Variant.ENCRYPT));
+        latency(report, "decrypt", results.get(Variant.DECRYPT));
+        kms(report, results);
+        sizes(report, sizes);
+        targets(report);
+        return report;
+    }
+
+    /** Machine facts and the load while the benchmark ran; numbers under load are provisional. */
+    static void machine(ObjectNode report) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        report.put("cores", cores);
+        report.put("java_version", System.getProperty("java.version"));
+        report.put("load_average_1m", round1(load));
+        report.put("provisional", load > cores);
+    }
+
+    private static Stats.Spread ratios(List<BenchRun.Result> crypto, List<BenchRun.Result> base) {
+        double[] values = new double[Math.min(crypto.size(), base.size())];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = crypto.get(i).recordsPerSecond / base.get(i).recordsPerSecond;
+        }
+        return Stats.Spread.of(values);
+    }
+
+    private static void latency(ObjectNode report, String name, List<BenchRun.Result> results) {
+        double[] p50 = new double[results.size()];
+        double[] p99 = new double[results.size()];
+        for (int i = 0; i < p50.length; i++) {
+            long[] sorted = results.get(i).latenciesNanos;
+            p50[i] = Stats.percentile(sorted, 50) / 1e6;
+            p99[i] = Stats.percentile(sorted, 99) / 1e6;
+        }
+        String prefix = name.equals("encrypt") ? "" : "decrypt_";
+        spread(report, prefix + "p50_added_latency_ms", Stats.Spread.of(p50), 3);
+        spread(report, prefix + "p99_added_latency_ms", Stats.Spread.of(p99), 3);
+    }
+
+    private static void kms(ObjectNode report, Map<Variant, List<BenchRun.Result>> results) {
+        ObjectNode perMillion = report.putObject("kms_calls_per_million_records");
+        for (Variant v : List.of(Variant.ENCRYPT, Variant.DECRYPT)) {
+            ObjectNode calls = perMillion.putObject(v.label);
+            Map<String, Long> totals = new java.util.TreeMap<>();
+            long records = 0;
+            for (BenchRun.Result r : results.get(v)) {
+                r.kmsCalls.forEach((op, n) -> totals.merge(op, n, Long::sum));
+                records += r.output.records();
+            }
+            long all = 0;
+            for (Map.Entry<String, Long> e : totals.entrySet()) {
+                calls.put(e.getKey(), round1(e.getValue() * 1e6 / records));
+                all += e.getValue();
+            }
+            calls.put("total", round1(all * 1e6 / records));
+        }
+
+        List<BenchRun.Result> encrypt = results.get(Variant.ENCRYPT);
+        double[] perOrg = new double[encrypt.size()];
+        double[] hitRate = new double[encrypt.size()];
+        for (int i = 0; i < perOrg.length; i++) {
+            BenchRun.Result r = encrypt.get(i);
+            perOrg[i] = r.kmsCalls.getOrDefault("GenerateDataKey", 0L) / (double) r.orgs;
+            hitRate[i] = r.synchronousRecords / (double) r.output.records();
+        }
+        spread(report, "generate_data_key_per_org", Stats.Spread.of(perOrg), 3);
+        spread(report, "dek_cache_hit_rate", Stats.Spread.of(hitRate), 5);
+
+        List<BenchRun.Result> decrypt = results.get(Variant.DECRYPT);
+        double[] edekHitRate = new double[decrypt.size()];
+        for (int i = 0; i < edekHitRate.length; i++) {
+            BenchRun.Result r = decrypt.get(i);
+            edekHitRate[i] = r.synchronousRecords / (double) r.output.records();
+        }
+        spread(report, "decrypt_edek_cache_hit_rate", Stats.Spread.of(edekHitRate), 5);
+    }
+
+    private static void sizes(ObjectNode report, Bench.Sizes sizes) {
+        report.put("size_sample_records", sizes.sampleRecords());
+        report.put("edek_bytes", sizes.edekBytes());
+        ObjectNode bytes = report.putObject("bytes_per_record");
+        ObjectNode plain = bytes.putObject("plain");
+        plain.put("value", round1(sizes.plainValueBytes()));
+        sizes.plain().forEach((c, v) -> plain.put(logName(c), round1(v)));
+        ObjectNode encrypted = bytes.putObject("encrypted");
+        encrypted.put("value", round1(sizes.encryptedValueBytes()));
+        sizes.encrypted().forEach((c, v) -> encrypted.put(logName(c), round1(v)));
+        ObjectNode stripped = bytes.putObject("encrypted_without_envelope");
+        sizes.withoutEnvelope().forEach((c, v) -> stripped.put(logName(c), round1(v)));
+        report.put(
+                "metadata_bytes_per_record_uncompressed",
+                round1(sizes.encrypted().get("none") - sizes.withoutEnvelope().get("none")));
+        report.put(
+                "metadata_bytes_per_record_lz4",
+                round1(sizes.encrypted().get("lz4") - sizes.withoutEnvelope().get("lz4")));
+        ObjectNode byBatch = report.putObject("metadata_bytes_per_record_lz4_by_batch_size");
+        sizes.metadataLz4ByBatchSize()
+                .forEach((batch, v) -> byBatch.put(batch.toString(), round1(v)));
+        report.put(
+                "metadata_bytes_per_record_zstd",
+                round1(sizes.encrypted().get("zstd") - sizes.withoutEnvelope().get("zstd")));
+    }
+
+    private static String logName(String compression) {
+        return compression.equals("none") ? "uncompressed" : compression;
+    }
+
+    private static void targets(ObjectNode report) {
+        ObjectNode targets = report.putObject("targets_met");
+        targets.put(
+                "throughput_ratio_at_least_0.9",
+                report.get("throughput_ratio").get("median").asDouble() >= ENCRYPT_RATIO_TARGET);
+        targets.put(
+                "decrypt_throughput_ratio_at_least_0.8",
+                report.get("decrypt_throughput_ratio").get("median").asDouble()
+                        >= DECRYPT_RATIO_TARGET);
+        targets.put(
+                "generate_data_key_per_org_at_most_1",
+                report.get("generate_data_key_per_org").get("max").asDouble() <= 1.0);
+        targets.put(
+                "metadata_lz4_at_most_135",
+                report.get("metadata_bytes_per_record_lz4").asDouble() <= METADATA_LZ4_TARGET);
+    }
+
+    static void spread(ObjectNode parent, String name, Stats.Spread s, int decimals) {
+        ObjectNode node = parent.putObject(name);
+        node.put("median", round(s.median(), decimals));
+        node.put("min", round(s.min(), decimals));
+        node.put("max", round(s.max(), decimals));
+        node.put("runs", s.runs());
+    }
+
+    static double round1(double v) {
+        return round(v, 1);
+    }
+
+    static double round(double v, int decimals) {
+        if (Double.isNaN(v) || Double.isInfinite(v)) {
+            return v;
+        }
+        double scale = Math.pow(10, decimals);
+        return Math.round(v * scale) / scale;
+    }
+}

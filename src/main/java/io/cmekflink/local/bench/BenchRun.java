@@ -1,0 +1,259 @@
+package io.cmekflink.local.bench;
+
+import io.cmekflink.config.JobConfig;
+import io.cmekflink.job.DecryptFunction;
+import io.cmekflink.job.DecryptJob;
+import io.cmekflink.job.EncryptJob;
+import io.cmekflink.job.JobStep;
+import io.cmekflink.job.KeyChangeCatchUp;
+import io.cmekflink.job.Routed;
+import io.cmekflink.job.SourceRecord;
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * Runs one variant of the pipeline over a pre-loaded topic on its own local mini cluster, waits
+ * until every record is committed to the output topic, and collects what the run measured.
+ *
+ * <p>Each run has a job name of its own, so its consumer group starts at the earliest offsets, and
+ * output topics of its own, whose records carry the broker's append time.
+ */
+final class BenchRun {
+
+    private static final Duration TIMEOUT = Duration.ofMinutes(10);
+
+    /** Settings shared by every run of one benchmark. */
+    record Settings(int parallelism, String deliveryGuarantee, Duration checkpointInterval) {}
+
+    /** The measurements of one run. */
+    static final class Result {
+        Variant variant;
+        int round;
+        int parallelism;
+        int orgs;
+        String outputTopic;
+        OutputTopic output;
+        double recordsPerSecond;
+        long[] latenciesNanos = new long[0];
+        long[] recordsPerInstance;
+        Map<String, Long> kmsCalls = new TreeMap<>();
+
+        /** Records the step completed inside its call: their data key was already cached. */
+        long synchronousRecords;
+
+        long deadLetters;
+        Map<String, Long> taskCpuNanos = new TreeMap<>();
+
+        /**
+         * Log bytes per record of the job's own output topic, with its markers; 0 when not
+         * measured.
+         */
+        double jobLogBytesPerRecord;
+
+        /** Time from job submission until the step emitted the last record, in nanoseconds. */
+        long stepNanos;
+    }
+
+    /** Numbers the runs of this JVM, so that job names, topics and probes never repeat. */
+    private static final java.util.concurrent.atomic.AtomicInteger RUNS =
+            new java.util.concurrent.atomic.AtomicInteger();
+
+    private final BenchSetup setup;
+    private final Settings settings;
+
+    BenchRun(BenchSetup setup, Settings settings) {
+        this.setup = setup;
+        this.settings = settings;
+    }
+
+    /**
+     * Runs {@code variant} over {@code inputTopic}, which contains {@code records} records of
+     * {@code orgs} orgs, and keeps {@code sampleSize} output records for the size measurements.
+     */
+    Result run(Variant variant, String inputTopic, int records, int orgs, int round, int sampleSize)
+            throws Exception {
+        String runId = "bench-" + RUNS.incrementAndGet() + "-" + variant.label;
+        String outputTopic = runId + "-out";
+        String deadLetterTopic = runId + "-dlq";
+        setup.createOutputTopics(outputTopic, deadLetterTopic);
+        JobConfig config = config(runId, variant, inputTopic, outputTopic, deadLetterTopic);
+        StepProbe probe = StepProbe.create(runId, records + 1);
+        Map<String, Long> kmsBefore = setup.kms().callCounts();
+        Result result = new Result();
+        result.variant = variant;
+        result.round = round;
+        result.parallelism = settings.parallelism();
+        result.orgs = orgs;
+        result.outputTopic = outputTopic;
+        long submitted = System.nanoTime();
+        JobClient job = start(config, variant, runId);
+        try {
+            awaitStep(probe, records, job);
+            result.stepNanos = System.nanoTime() - submitted;
+            result.output =
+                    OutputTopic.read(
+                            setup.bootstrapServers(), outputTopic, records, sampleSize, TIMEOUT);
+            result.taskCpuNanos = TaskThreads.cpuNanosByTask();
+        } finally {
+            job.cancel().get(60, TimeUnit.SECONDS);
+        }
+        result.recordsPerSecond = result.output.recordsPerSecond();
+        result.recordsPerInstance = probe.recordsPerInstance(settings.parallelism());
+        result.synchronousRecords = probe.synchronousRecords();
+        if (variant.crypto) {
+            result.latenciesNanos = probe.latenciesNanos();
+            java.util.Arrays.sort(result.latenciesNanos);
+        }
+        StepProbe.remove(runId);
+        Map<String, Long> kmsAfter = setup.kms().callCounts();
+        kmsAfter.forEach(
+                (op, n) -> {
+                    long delta = n - kmsBefore.getOrDefault(op, 0L);
+                    if (delta > 0) {
+                        result.kmsCalls.put(op, delta);
+                    }
+                });
+        result.deadLetters = countRecords(deadLetterTopic);
+        return result;
+    }
+
+    private JobConfig config(
+            String runId, Variant variant, String input, String output, String deadLetters) {
+        String yaml =
+                """
+                job.name: %s
+                job.type: %s
+                job.parallelism: %d
+                geo: EU
+                records: {topic: %s, format: avro, schema: "%s", starting-offsets: earliest}
+                key-changes.topic: %s
+                key-changes.public-keys: ["%s"]
+                output.topic: %s
+                dead-letters.topic: %s
+                checkpoint.interval: %dms
+                delivery.guarantee: %s
+                kms: {local-region: %s, endpoint: "%s"}
+                kafka: {bootstrap.servers: "%s"}
+                flink:
+                  rest.bind-address: 127.0.0.1
+                  rest.address: 127.0.0.1
+                  rest.bind-port: "0"
+                  taskmanager.numberOfTaskSlots: %d
+                """
+                        .formatted(
+                                runId,
+                                variant.jobType,
+                                settings.parallelism(),
+                                input,
+                                setup.schemaFile(),
+                                BenchSetup.KEY_CHANGES_TOPIC,
+                                setup.publicKeyFile(),
+                                output,
+                                deadLetters,
+                                settings.checkpointInterval().toMillis(),
+                                settings.deliveryGuarantee(),
+                                BenchSetup.REGION,
+                                setup.kms().endpoint(),
+                                setup.bootstrapServers(),
+                                settings.parallelism());
+        return JobConfig.parse(yaml, runId + ".yaml", name -> null);
+    }
+
+    private JobClient start(JobConfig config, Variant variant, String runId) throws Exception {
+        Configuration flink = EncryptJob.flinkConfiguration(config);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flink);
+        switch (variant) {
+            case PASS_THROUGH ->
+                    EncryptJob.build(env, config, catchUp(), encryptPassThrough(runId));
+            case ENCRYPT -> EncryptJob.build(env, config, catchUp(), timedEncrypt(runId));
+            case DECRYPT_PASS_THROUGH -> DecryptJob.build(env, config, decryptPassThrough(runId));
+            case DECRYPT -> DecryptJob.build(env, config, timedDecrypt(runId));
+        }
+        return env.executeAsync(runId);
+    }
+
+    private Map<Integer, Long> catchUp() {
+        return KeyChangeCatchUp.lastOffsets(
+                Map.of("bootstrap.servers", setup.bootstrapServers()),
+                BenchSetup.KEY_CHANGES_TOPIC,
+                Duration.ofSeconds(30));
+    }
+
+    private static JobStep<Routed> encryptPassThrough(String runId) {
+        return (routed, config) ->
+                routed.process(new PassThroughSteps.Encrypt(runId))
+                        .name("encrypt (pass-through)")
+                        .uid(EncryptJob.UID_ENCRYPT);
+    }
+
+    private static JobStep<Routed> timedEncrypt(String runId) {
+        return (routed, config) ->
+                AsyncDataStream.orderedWait(
+                                routed,
+                                new TimedStep<>(EncryptJob.encryptFunction(config), runId),
+                                config.get(io.cmekflink.config.JobOptions.ASYNC_TIMEOUT).toMillis(),
+                                TimeUnit.MILLISECONDS,
+                                config.get(io.cmekflink.config.JobOptions.ASYNC_CAPACITY))
+                        .name("encrypt")
+                        .uid(EncryptJob.UID_ENCRYPT);
+    }
+
+    private static JobStep<SourceRecord> decryptPassThrough(String runId) {
+        return (encrypted, config) ->
+                encrypted
+                        .process(new PassThroughSteps.Decrypt(runId))
+                        .name("decrypt (pass-through)")
+                        .uid(DecryptJob.UID_DECRYPT);
+    }
+
+    private static JobStep<SourceRecord> timedDecrypt(String runId) {
+        return (encrypted, config) ->
+                AsyncDataStream.orderedWait(
+                                encrypted,
+                                new TimedStep<SourceRecord>(new DecryptFunction(config), runId),
+                                config.get(io.cmekflink.config.JobOptions.ASYNC_TIMEOUT).toMillis(),
+                                TimeUnit.MILLISECONDS,
+                                config.get(io.cmekflink.config.JobOptions.ASYNC_CAPACITY))
+                        .name("decrypt")
+                        .uid(DecryptJob.UID_DECRYPT);
+    }
+
+    /** Waits until the step emitted {@code records} records, or the job ended. */
+    private static void awaitStep(StepProbe probe, int records, JobClient job) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (probe.records() < records) {
+            if (job.getJobStatus().get().isGloballyTerminalState()) {
+                throw new IllegalStateException(
+                        "the job ended after "
+                                + probe.records()
+                                + " of "
+                                + records
+                                + " records: "
+                                + job.getJobStatus().get());
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException(
+                        "only "
+                                + probe.records()
+                                + " of "
+                                + records
+                                + " records passed the step within "
+                                + TIMEOUT.toMinutes()
+                                + " minutes");
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private long countRecords(String topic) {
+        return io.cmekflink.local.Topics.readAll(
+                        setup.bootstrapServers(), topic, true, Duration.ofSeconds(30))
+                .size();
+    }
+}

@@ -1,0 +1,23 @@
+package io.cmekflink.local.bench;
+
+/** The four pipelines that the benchmark compares. */
+enum Variant {
+    /** The encrypt job's topology with a step that forwards the parsed record unchanged. */
+    PASS_THROUGH("pass-through", "encrypt", false),
+    /** The encrypt job as it ships. */
+    ENCRYPT("encrypt", "encrypt", true),
+    /** The decrypt job's topology with a step that forwards the encrypted record unchanged. */
+    DECRYPT_PASS_THROUGH("decrypt-pass-through", "decrypt", false),
+    /** The decrypt job as it ships. */
+    DECRYPT("decrypt", "decrypt", true);
+
+    final String label;
+    final String jobType;
+    final boolean crypto;
+
+    Variant(String label, String jobType, boolean crypto) {
+        this.label = label;
+        this.jobType = jobType;
+        this.crypto = crypto;
+    }
+}

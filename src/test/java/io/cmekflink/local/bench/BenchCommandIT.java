@@ -1,0 +1,168 @@
+package io.cmekflink.local.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cmekflink.cli.Main;
+import io.cmekflink.local.LocalMain;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs the {@code bench} command end to end on few records and checks that its JSON report has
+ * every field with a sane value. It asserts nothing about speed, because so short a run measures
+ * mostly start-up.
+ */
+class BenchCommandIT {
+
+    private static final int RECORDS = 600;
+
+    @Test
+    void comparisonReportsEveryFigure() throws Exception {
+        JsonNode report =
+                run(
+                        "bench",
+                        "--records",
+                        String.valueOf(RECORDS),
+                        "--rounds",
+                        "1",
+                        "--sample",
+                        "300",
+                        "--kms-latency",
+                        "2ms");
+
+        assertThat(report.get("benchmark").asText()).isEqualTo("comparison");
+        assertThat(report.get("records").asInt()).isEqualTo(RECORDS);
+        assertThat(report.get("orgs").asInt()).isEqualTo(100);
+        assertThat(report.get("marked_fields").asInt()).isEqualTo(5);
+        assertThat(report.get("cores").asInt()).isPositive();
+        assertThat(report.get("runs")).hasSize(4);
+        for (JsonNode run : report.get("runs")) {
+            assertThat(run.get("records_per_second").asDouble()).isPositive();
+            assertThat(run.get("dead_letters").asLong()).isZero();
+        }
+        for (String variant :
+                List.of("pass-through", "encrypt", "decrypt-pass-through", "decrypt")) {
+            assertThat(report.get("records_per_second").get(variant).get("median").asDouble())
+                    .isPositive();
+        }
+        assertThat(report.get("throughput_ratio").get("median").asDouble()).isPositive();
+        assertThat(report.get("decrypt_throughput_ratio").get("median").asDouble()).isPositive();
+        double p50 = report.get("p50_added_latency_ms").get("median").asDouble();
+        double p99 = report.get("p99_added_latency_ms").get("median").asDouble();
+        assertThat(p50).isPositive();
+        assertThat(p99).isGreaterThanOrEqualTo(p50);
+        assertThat(report.get("decrypt_p99_added_latency_ms").get("median").asDouble())
+                .isPositive();
+
+        JsonNode kms = report.get("kms_calls_per_million_records");
+        // One GenerateDataKey per org per run: 100 orgs over 600 records.
+        assertThat(kms.get("encrypt").get("GenerateDataKey").asDouble())
+                .isEqualTo(100 * 1e6 / RECORDS, org.assertj.core.data.Offset.offset(0.1));
+        assertThat(kms.get("decrypt").get("Decrypt").asDouble())
+                .isEqualTo(100 * 1e6 / RECORDS, org.assertj.core.data.Offset.offset(0.1));
+        assertThat(report.get("generate_data_key_per_org").get("max").asDouble()).isEqualTo(1.0);
+        double hitRate = report.get("dek_cache_hit_rate").get("median").asDouble();
+        assertThat(hitRate).isBetween(0.0, 1.0 - 100.0 / RECORDS);
+
+        assertThat(report.get("edek_bytes").asInt()).isEqualTo(184);
+        JsonNode plain = report.get("bytes_per_record").get("plain");
+        JsonNode encrypted = report.get("bytes_per_record").get("encrypted");
+        assertThat(plain.get("value").asDouble()).isBetween(900.0, 1100.0);
+        for (String size : List.of("value", "uncompressed", "lz4", "zstd")) {
+            assertThat(encrypted.get(size).asDouble())
+                    .as(size)
+                    .isGreaterThan(plain.get(size).asDouble());
+        }
+        assertThat(plain.get("lz4").asDouble()).isLessThan(plain.get("uncompressed").asDouble());
+        // The EDEK alone is 184 random bytes, and the uncompressed envelope carries it whole.
+        assertThat(report.get("metadata_bytes_per_record_uncompressed").asDouble())
+                .isGreaterThan(184.0);
+        assertThat(report.get("metadata_bytes_per_record_lz4").asDouble()).isPositive();
+        assertThat(report.get("metadata_bytes_per_record_lz4_by_batch_size")).hasSize(3);
+        assertThat(report.get("targets_met")).hasSize(4);
+    }
+
+    @Test
+    void scalingReportsPointsAndPlots(@TempDir Path dir) throws Exception {
+        Path png = dir.resolve("scaling.png");
+        JsonNode report =
+                run(
+                        "bench",
+                        "--scaling",
+                        "--scaling-orgs",
+                        "10,20",
+                        "--records",
+                        "400",
+                        "--rounds",
+                        "1",
+                        "--kms-latency",
+                        "0ms",
+                        "--plot",
+                        png.toString());
+
+        assertThat(report.get("benchmark").asText()).isEqualTo("scaling");
+        assertThat(report.get("points")).hasSize(4);
+        for (JsonNode point : report.get("points")) {
+            int orgs = point.get("orgs").asInt();
+            assertThat(point.get("records_per_second").get("median").asDouble()).isPositive();
+            assertThat(point.get("generate_data_key_calls").get("max").asDouble()).isEqualTo(orgs);
+        }
+        assertThat(report.get("broadcast_state_bytes_per_link").asDouble()).isBetween(100.0, 400.0);
+        JsonNode skew = report.get("skew");
+        assertThat(skew.get("runs")).hasSize(2);
+        for (JsonNode run : skew.get("runs")) {
+            long total = 0;
+            long max = 0;
+            for (JsonNode n : run.get("step_records_per_instance")) {
+                total += n.asLong();
+                max = Math.max(max, n.asLong());
+            }
+            assertThat(total).isEqualTo(400);
+            // 90% of the records come from one org, which one parallel instance handles.
+            assertThat(max).isGreaterThanOrEqualTo(340);
+        }
+        assertThat(ImageIO.read(png.toFile()).getWidth()).isEqualTo(900);
+
+        Path saved = dir.resolve("scaling.jsonl");
+        Files.writeString(saved, "progress line\n" + report + "\n");
+        Path replot = dir.resolve("replot.png");
+        assertThat(
+                        runExitCode(
+                                "bench",
+                                "--plot-from",
+                                saved.toString(),
+                                "--plot",
+                                replot.toString()))
+                .isZero();
+        assertThat(ImageIO.read(replot.toFile()).getHeight()).isEqualTo(520);
+    }
+
+    private static JsonNode run(String... args) throws Exception {
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int exit;
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            exit = Main.execute(new LocalMain(), args);
+        } finally {
+            System.setOut(stdout);
+        }
+        assertThat(exit).isZero();
+        List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
+        assertThat(lines).isNotEmpty();
+        return new ObjectMapper().readTree(lines.get(lines.size() - 1));
+    }
+
+    private static int runExitCode(String... args) {
+        return Main.execute(new LocalMain(), args);
+    }
+}
