@@ -38,7 +38,7 @@ public final class Main implements Runnable {
      * Runs the {@code run} command without {@code System.exit}. Flink calls this main method in its
      * client, or in the JobManager's JVM when the jar is submitted through the REST API, and an
      * exit there would stop the cluster. A failure raises an exception with the command's error
-     * output, which Flink reports to whoever submitted the jar.
+     * output, which Flink returns to the client that submitted the jar.
      */
     static void runWithoutExit(String[] args) {
         StringWriter errors = new StringWriter();

@@ -276,9 +276,9 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     }
 
     /**
-     * The element to work on: the queued element itself, or for a record sealed in state a copy
-     * with its values opened. The queued element is never changed, because the async step writes
-     * its queue into every checkpoint while the record waits for its DEK.
+     * Returns the element to work on: the queued element itself, or, for a record sealed in state,
+     * a copy with its values opened. The queued element is never changed, because the async step
+     * writes its queue into every checkpoint while the record waits for its DEK.
      */
     private Routed opened(Routed queued) {
         if (queued.record == null || !queued.record.sealed) {

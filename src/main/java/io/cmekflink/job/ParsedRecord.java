@@ -62,7 +62,9 @@ public class ParsedRecord {
 
     public ParsedRecord() {}
 
-    /** A shallow copy: the arrays are shared, so replace them rather than write into them. */
+    /**
+     * Returns a shallow copy. The arrays are shared, so replace them rather than write into them.
+     */
     public ParsedRecord copy() {
         ParsedRecord c = new ParsedRecord();
         c.orgId = orgId;

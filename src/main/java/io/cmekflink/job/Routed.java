@@ -39,9 +39,9 @@ public class Routed {
     public Routed() {}
 
     /**
-     * A copy of this element holding {@code record} instead of its own, sharing its timed-out flag.
-     * The encrypt step works on such a copy when it opens a record sealed in state, so that the
-     * element in its queue, which a checkpoint writes, stays sealed.
+     * Copies this element with {@code record} in place of its own, sharing its timed-out flag. The
+     * encrypt step works on such a copy when it opens a record sealed in state, so that the element
+     * in its queue, which a checkpoint writes, stays sealed.
      */
     Routed withRecord(ParsedRecord record) {
         Routed r = new Routed();

@@ -45,7 +45,6 @@ import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
@@ -164,7 +163,7 @@ class BadInputIT {
                 Feed feed = new Feed(h, producer, false, 11);
                 feed.valid(ORG, 2, 201, key);
 
-                byte[] whole = avro(feed.base(202).record());
+                byte[] whole = JobHarness.avro(feed.base(202).record());
                 feed.bad(
                         "truncated Avro",
                         Arrays.copyOf(whole, whole.length / 2),
@@ -188,7 +187,8 @@ class BadInputIT {
                                 SCHEMA_NAME);
                 feed.valid(ORG, 1, 204, key);
 
-                byte[] trailing = concat(avro(feed.base(205).record()), new byte[] {1, 2, 3});
+                byte[] trailing =
+                        concat(JobHarness.avro(feed.base(205).record()), new byte[] {1, 2, 3});
                 feed.bad(
                         "valid record with trailing bytes",
                         trailing,
@@ -204,7 +204,7 @@ class BadInputIT {
                         .put("body", feed.plant("10mb") + " " + "a".repeat(10_000_000));
                 feed.bad(
                         "10 MB request body",
-                        avro(tenMegabytes),
+                        JobHarness.avro(tenMegabytes),
                         ErrorCode.RECORD_TOO_LARGE,
                         Stage.ENCRYPT,
                         ORG,
@@ -605,7 +605,7 @@ class BadInputIT {
                 feed.valid("org-a", 1, 503, a1);
                 feed.bad(
                         "record of an org whose links were all rejected",
-                        avro(feed.base(504, "org-n").record()),
+                        JobHarness.avro(feed.base(504, "org-n").record()),
                         ErrorCode.NO_KEY_LINKED,
                         Stage.RESOLVE,
                         "org-n",
@@ -614,7 +614,7 @@ class BadInputIT {
                 feed.valid("org-b", 1, 505, b2);
                 feed.bad(
                         "second record of the org without a link",
-                        avro(feed.base(506, "org-n").record()),
+                        JobHarness.avro(feed.base(506, "org-n").record()),
                         ErrorCode.NO_KEY_LINKED,
                         Stage.RESOLVE,
                         "org-n",
@@ -783,7 +783,7 @@ class BadInputIT {
         void valid(String org, int count, long seed, String arn) throws Exception {
             for (GeneratedKongEntry entry :
                     new KongLogGenerator(schema, List.of(org), seed).next(count)) {
-                byte[] value = json ? entry.json() : avro(entry.record());
+                byte[] value = json ? entry.json() : JobHarness.avro(entry.record());
                 RecordMetadata meta = h.send(producer, 0, org, value);
                 String id = idOf(meta.topic(), meta.partition(), meta.offset());
                 sent.put(id, entry.record());
@@ -799,7 +799,7 @@ class BadInputIT {
          * plants its sensitive values with {@link #plant}.
          */
         void validRecord(String org, GenericRecord record, String arn) throws Exception {
-            byte[] value = avro(record);
+            byte[] value = JobHarness.avro(record);
             RecordMetadata meta = h.send(producer, 0, org, value);
             String id = idOf(meta.topic(), meta.partition(), meta.offset());
             sent.put(id, record);
@@ -1103,7 +1103,7 @@ class BadInputIT {
         record.put("customer", "customer-4711");
         record.put("card_holder", cardHolder);
         record.put("card_number", CARD_NUMBER);
-        return avro(record);
+        return JobHarness.avro(record);
     }
 
     /**
@@ -1113,7 +1113,7 @@ class BadInputIT {
     private static byte[] declaredGibBody(GenericRecord entry, String marker) throws Exception {
         GenericRecord copy = GenericData.get().deepCopy(entry.getSchema(), entry);
         ((GenericRecord) copy.get("request")).put("body", marker);
-        byte[] encoded = avro(copy);
+        byte[] encoded = JobHarness.avro(copy);
         byte[] body = concat(varint(marker.length()), bytes(marker));
         return replace(encoded, body, concat(varint(1 << 30), bytes(marker)));
     }
@@ -1125,7 +1125,7 @@ class BadInputIT {
         int padding = 0;
         for (int attempt = 0; attempt < 8; attempt++) {
             request.put("body", marker + " " + "a".repeat(padding));
-            byte[] encoded = avro(copy);
+            byte[] encoded = JobHarness.avro(copy);
             if (encoded.length == size) {
                 return encoded;
             }
@@ -1152,15 +1152,6 @@ class BadInputIT {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
-        return out.toByteArray();
-    }
-
-    private static byte[] avro(GenericRecord record) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
-        new GenericDatumWriter<GenericRecord>(record.getSchema(), GenericData.get())
-                .write(record, encoder);
-        encoder.flush();
         return out.toByteArray();
     }
 

@@ -66,9 +66,9 @@ import software.amazon.awssdk.services.kms.KmsClient;
 
 /**
  * Searches every byte the encrypt job writes for the sensitive values it was sent and for the
- * plaintext of every DEK the KMS emulator issued: the encrypted and dead-letter topics (aborted
- * transactions included), the JVM's log files at INFO and at DEBUG, every metric's name, scope and
- * value, and the files of checkpoints and savepoints.
+ * plaintext of every DEK the KMS emulator issued. That covers the encrypted and dead-letter topics
+ * (aborted transactions included), the JVM's log files at INFO and at DEBUG, every metric's name,
+ * scope and value, and the files of checkpoints and savepoints.
  *
  * <p>Each run holds records in state on purpose: an org without a key link has records waiting for
  * one, and a cold org's records wait in the encrypt step while GenerateDataKey is throttled. A
@@ -475,7 +475,7 @@ class ConfidentialityIT {
         }
     }
 
-    /** Every metric's identifier and value, one per line, as a reporter would export them. */
+    /** Returns every metric's identifier and value, one per line, as a reporter exports them. */
     private static String metricDump() {
         Map<String, String> lines = new TreeMap<>();
         for (Map.Entry<MetricGroup, Map<String, Metric>> group :

@@ -51,7 +51,7 @@ import software.amazon.awssdk.services.kms.KmsClient;
 /**
  * The dead-letter payload policy by error code, with a platform dead-letter key configured, on the
  * mini cluster, the in-JVM broker and the KMS emulator through the real SDK. A revoked key
- * (disabled, pending deletion, deleted, access denied) always drops the marked fields; throttling,
+ * (disabled, pending deletion, deleted, access denied) always drops the marked fields. Throttling,
  * KMS internal errors and a missing first link seal the input under the platform key with a
  * retention. The sealed ones replay once the cause is gone and decrypt to what was sent; replay
  * refuses the dropped ones.

@@ -230,9 +230,9 @@ class KmsFaultsIT {
         assertThat(max).as("max first-record latency, ms").isLessThan(5_000);
         assertThat(calls).as("GenerateDataKey calls: one per cold org").isEqualTo(orgs.size());
         // A spaced budget sends at most one call per instance more than its rate in a window.
-        // The emulator counts a call when one of its server threads has verified and answered
-        // it, so on a loaded machine its threads fall behind and catch up, and a window of
-        // answered calls can exceed what the job sent in it: 859 against a budget of 800 was
+        // The emulator counts a call when one of its server threads has verified it and sent the
+        // response. On a loaded machine those threads fall behind and catch up, so a window of
+        // counted calls can exceed what the job sent in it: 859 against a budget of 800 was
         // measured at load average 8. The 20% allowance keeps the test about the job, and a
         // budget that lets a cold start burst (1,000 calls in well under a second) still fails.
         assertThat(maxCallsPerSecond)

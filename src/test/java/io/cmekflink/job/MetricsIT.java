@@ -12,17 +12,11 @@ import io.cmekflink.local.demo.KongLogGenerator;
 import io.cmekflink.local.kms.KmsEmulator;
 import io.cmekflink.testing.JobHarness;
 import io.cmekflink.testing.TestAws;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumWriter;
-import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
@@ -221,16 +215,7 @@ class MetricsIT {
             throws Exception {
         KongLogGenerator generator = new KongLogGenerator(schema, List.of(org), seed);
         for (GeneratedKongEntry entry : generator.next(count)) {
-            h.send(producer, 0, org, avro(entry.record()));
+            h.send(producer, 0, org, JobHarness.avro(entry.record()));
         }
-    }
-
-    private static byte[] avro(GenericRecord record) throws Exception {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
-        new GenericDatumWriter<GenericRecord>(record.getSchema(), GenericData.get())
-                .write(record, encoder);
-        encoder.flush();
-        return out.toByteArray();
     }
 }

@@ -189,7 +189,7 @@ class ResolveKeyFunctionTest {
     }
 
     @Test
-    void waitingTurnedOffGivesNoKeyLinkedAtOnceAndKeepsNothingInState() throws Exception {
+    void waitingOffDeadLettersAtOnce() throws Exception {
         var h = harness(function(Map.of(), 0, Duration.ofMinutes(2)), null);
         h.processElement(record("org-off"), 1);
         h.processElement(record("org-off"), 1);

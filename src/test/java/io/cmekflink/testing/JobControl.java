@@ -39,7 +39,7 @@ public final class JobControl {
         return env.executeAsync("it, restored from " + restorePath);
     }
 
-    /** The job's latest completed checkpoint, or null before the first one. */
+    /** Returns the job's latest completed checkpoint, or null before the first one. */
     public static CompletedCheckpointStats latestCheckpoint(MiniCluster cluster, JobID job) {
         CheckpointStatsSnapshot snapshot = graph(cluster, job).getCheckpointStatsSnapshot();
         return snapshot == null ? null : snapshot.getHistory().getLatestCompletedCheckpoint();

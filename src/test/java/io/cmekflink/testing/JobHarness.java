@@ -7,17 +7,14 @@ import io.cmekflink.job.Jobs;
 import io.cmekflink.link.KeyChangeEvent;
 import io.cmekflink.local.EmbeddedKafka;
 import io.cmekflink.local.Topics;
-import java.io.ByteArrayOutputStream;
+import io.cmekflink.testkit.CmekFlinkExtension;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.metrics.Counter;
@@ -318,12 +315,8 @@ public final class JobHarness {
     /**
      * Encodes a record as Avro binary under its own schema, as a producer of the input writes it.
      */
-    public static byte[] avro(GenericRecord record) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
-        new GenericDatumWriter<GenericRecord>(record.getSchema()).write(record, encoder);
-        encoder.flush();
-        return out.toByteArray();
+    public static byte[] avro(GenericRecord record) {
+        return CmekFlinkExtension.avroBinary(record);
     }
 
     /** Reads every committed dead letter of {@code topic}. */

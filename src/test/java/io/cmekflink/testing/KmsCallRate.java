@@ -64,7 +64,7 @@ public final class KmsCallRate implements AutoCloseable {
         }
     }
 
-    /** The calls counted since sampling started. */
+    /** Returns the calls counted since sampling started. */
     public long total() {
         List<Sample> copy = copy();
         return copy.get(copy.size() - 1).count() - copy.get(0).count();

@@ -2,17 +2,12 @@ package io.cmekflink.testing;
 
 import io.cmekflink.crypto.RecordId;
 import io.cmekflink.local.demo.KongLogGenerator;
-import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.kafka.clients.producer.RecordMetadata;
 
 /** Input values of the tests: generated Kong log entries in Avro binary. */
@@ -32,18 +27,9 @@ public final class KongValues {
         return avro(new KongLogGenerator(SCHEMA, List.of(org), seed).next().record());
     }
 
-    /** The Avro binary encoding of a record under its own schema. */
+    /** Encodes a record as Avro binary under its own schema. */
     public static byte[] avro(GenericRecord record) {
-        try {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
-            new GenericDatumWriter<GenericRecord>(record.getSchema(), GenericData.get())
-                    .write(record, encoder);
-            encoder.flush();
-            return out.toByteArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return JobHarness.avro(record);
     }
 
     /** The record id of a record as the job writes it: where the record landed in its topic. */

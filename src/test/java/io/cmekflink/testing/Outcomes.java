@@ -129,7 +129,7 @@ public final class Outcomes {
         return new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     }
 
-    /** The encrypted records, in the order of their topic's partitions. */
+    /** Returns the encrypted records, in the order of their topic's partitions. */
     public List<ConsumerRecord<byte[], byte[]>> encryptedRecords() {
         return encryptedRecords;
     }
@@ -148,7 +148,7 @@ public final class Outcomes {
         return encryptedIds.size() + deadLetters.size();
     }
 
-    /** How often each source record occurs across both topics, sorted by record id. */
+    /** Returns how often each source record occurs across both topics, sorted by record id. */
     public Map<String, Integer> occurrences() {
         Map<String, Integer> counts = new TreeMap<>();
         for (RecordId id : encryptedIds) {
@@ -173,7 +173,7 @@ public final class Outcomes {
         return duplicates;
     }
 
-    /** The records of {@code sent} that occur in neither topic. */
+    /** Returns the records of {@code sent} that occur in neither topic. */
     public Set<String> missing(Collection<RecordId> sent) {
         Set<String> missing = new TreeSet<>();
         Set<String> seen = occurrences().keySet();
@@ -185,7 +185,7 @@ public final class Outcomes {
         return missing;
     }
 
-    /** The output records whose source record is not in {@code sent}. */
+    /** Returns the output records whose source record is not in {@code sent}. */
     public Set<String> unexpected(Collection<RecordId> sent) {
         Set<String> known = new HashSet<>();
         for (RecordId id : sent) {
@@ -196,7 +196,7 @@ public final class Outcomes {
         return unexpected;
     }
 
-    /** The number of dead letters per error code. */
+    /** Returns the number of dead letters per error code. */
     public Map<ErrorCode, Integer> codes() {
         Map<ErrorCode, Integer> codes = new TreeMap<>();
         for (DeadLetter letter : deadLetters) {
@@ -205,7 +205,7 @@ public final class Outcomes {
         return codes;
     }
 
-    /** The source record of a dead letter: its source topic, partition and offset. */
+    /** Returns the source record of a dead letter: its source topic, partition and offset. */
     public static RecordId sourceOf(DeadLetter letter) {
         return new RecordId(letter.sourceTopic(), letter.sourcePartition(), letter.sourceOffset());
     }
