@@ -297,6 +297,12 @@ class ConfidentialityIT {
                     Topics.producer(kafka.bootstrapServers())) {
                 h.publish(producer, linkedEvent("org-linked", keyLinked, 1L));
                 job = JobHarness.start(config);
+                // Until both instances hold the link, the linked org's records would wait too
+                // and could pass the bound on waiting records meant for the waiting org.
+                JobHarness.await(
+                        "both instances to apply the linked org's key link",
+                        TIMEOUT,
+                        () -> JobHarness.counter(REPORTER, job.getJobID(), "linksApplied") >= 2);
 
                 send(producer, "org-linked", LINKED, 21, linked);
                 send(producer, "org-waiting", WAITING, 22, waiting);
