@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * The test kit, which needs JUnit, ships only in the {@code testkit} jar: the main jar and the
  * shaded job and local jars hold none of it.
  */
-class TestkitJarIT {
+class KitJarContentsIT {
 
     private static final String PACKAGE = "io/cmekflink/testkit/";
 
