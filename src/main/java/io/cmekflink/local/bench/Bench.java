@@ -113,7 +113,8 @@ final class Bench {
             Map<String, Double> withoutEnvelope,
             int sampleRecords,
             int edekBytes,
-            Map<Integer, Double> metadataLz4ByBatchSize) {}
+            Map<Integer, Double> metadataLz4ByBatchSize,
+            Map<String, Double> metadataLz4WithDataKeyReference) {}
 
     /** Producer batch sizes of the extra metadata measurement, from Kafka's default of 16,384. */
     static final List<Integer> BATCH_SIZES = List.of(16_384, 131_072, 524_288);
@@ -143,6 +144,22 @@ final class Bench {
                     meter.bytesPerRecord(encrypted, "lz4", batch)
                             - meter.bytesPerRecord(stripped, "lz4", batch));
         }
+        Map<String, Double> byReference = new java.util.LinkedHashMap<>();
+        double strippedLz4 = strippedSizes.get("lz4");
+        byReference.put(
+                "reference_and_context",
+                meter.bytesPerRecord(
+                                SizeMeter.withDataKeyReference(
+                                        encryptedRun.output.sample, derivedSchema(), false),
+                                "lz4")
+                        - strippedLz4);
+        byReference.put(
+                "reference_only",
+                meter.bytesPerRecord(
+                                SizeMeter.withDataKeyReference(
+                                        encryptedRun.output.sample, derivedSchema(), true),
+                                "lz4")
+                        - strippedLz4);
         return new Sizes(
                 plainRun.output.valueBytes / (double) plainRun.output.records(),
                 encryptedRun.output.valueBytes / (double) encryptedRun.output.records(),
@@ -151,7 +168,8 @@ final class Bench {
                 strippedSizes,
                 encrypted.size(),
                 edekBytes(encryptedRun.output.sample.get(0).value()),
-                byBatch);
+                byBatch,
+                byReference);
     }
 
     /** Returns the EDEK length in the envelope of an encrypted record. */

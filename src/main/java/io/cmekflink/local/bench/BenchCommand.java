@@ -82,7 +82,7 @@ public final class BenchCommand implements Callable<Integer> {
             description =
                     "Instead of the comparison, measure encrypt throughput and KMS calls against"
                             + " the number of orgs (--scaling-orgs) at parallelism 1 and 2, and one"
-                            + " org sending 90% of the records at parallelism 2.")
+                            + " org sending 90%% of the records at parallelism 2.")
     boolean scaling;
 
     @Option(

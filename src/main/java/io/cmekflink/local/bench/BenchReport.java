@@ -164,6 +164,10 @@ final class BenchReport {
         ObjectNode byBatch = report.putObject("metadata_bytes_per_record_lz4_by_batch_size");
         sizes.metadataLz4ByBatchSize()
                 .forEach((batch, v) -> byBatch.put(batch.toString(), round1(v)));
+        ObjectNode byReference =
+                report.putObject("metadata_bytes_per_record_lz4_with_data_key_reference");
+        sizes.metadataLz4WithDataKeyReference()
+                .forEach((layout, v) -> byReference.put(layout, round1(v)));
         report.put(
                 "metadata_bytes_per_record_zstd",
                 round1(sizes.encrypted().get("zstd") - sizes.withoutEnvelope().get("zstd")));
