@@ -107,6 +107,7 @@ final class BenchReport {
 
     private static void kms(ObjectNode report, Map<Variant, List<BenchRun.Result>> results) {
         ObjectNode perMillion = report.putObject("kms_calls_per_million_records");
+        ObjectNode errorsByVariant = report.putObject("kms_errors");
         for (Variant v : List.of(Variant.ENCRYPT, Variant.DECRYPT)) {
             ObjectNode calls = perMillion.putObject(v.label);
             Map<String, Long> totals = new java.util.TreeMap<>();
@@ -121,6 +122,10 @@ final class BenchReport {
                 all += e.getValue();
             }
             calls.put("total", round1(all * 1e6 / records));
+            ObjectNode errors = errorsByVariant.putObject(v.label);
+            for (BenchRun.Result r : results.get(v)) {
+                r.kmsErrors.forEach((call, n) -> errors.put(call, errors.path(call).asLong() + n));
+            }
         }
 
         List<BenchRun.Result> encrypt = results.get(Variant.ENCRYPT);

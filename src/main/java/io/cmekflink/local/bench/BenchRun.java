@@ -8,6 +8,7 @@ import io.cmekflink.job.JobStep;
 import io.cmekflink.job.KeyChangeCatchUp;
 import io.cmekflink.job.Routed;
 import io.cmekflink.job.SourceRecord;
+import io.cmekflink.local.kms.KmsEmulator;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
@@ -43,6 +44,14 @@ final class BenchRun {
         long[] latenciesNanos = new long[0];
         long[] recordsPerInstance;
         Map<String, Long> kmsCalls = new TreeMap<>();
+
+        /**
+         * The calls of {@link #kmsCalls} that the emulator answered with an error, by operation and
+         * error type, for example {@code "GenerateDataKey ThrottlingException"}. A retried call
+         * appears in both maps, so calls above one per DEK without errors here were successful
+         * calls whose DEK the job loaded again.
+         */
+        Map<String, Long> kmsErrors = new TreeMap<>();
 
         /** Records the step completed inside its call: their data key was already cached. */
         long synchronousRecords;
@@ -85,6 +94,7 @@ final class BenchRun {
         JobConfig config = config(runId, variant, inputTopic, outputTopic, deadLetterTopic);
         StepProbe probe = StepProbe.create(runId, records + 1);
         Map<String, Long> kmsBefore = setup.kms().callCounts();
+        Map<String, Map<String, Long>> outcomesBefore = setup.kms().callCountsByOutcome();
         Result result = new Result();
         result.variant = variant;
         result.round = round;
@@ -119,8 +129,31 @@ final class BenchRun {
                         result.kmsCalls.put(op, delta);
                     }
                 });
+        result.kmsErrors = errorsSince(outcomesBefore, setup.kms().callCountsByOutcome());
         result.deadLetters = countRecords(deadLetterTopic);
         return result;
+    }
+
+    /** Returns the error outcomes counted between two snapshots of the emulator's counters. */
+    private static Map<String, Long> errorsSince(
+            Map<String, Map<String, Long>> before, Map<String, Map<String, Long>> after) {
+        Map<String, Long> errors = new TreeMap<>();
+        after.forEach(
+                (op, outcomes) ->
+                        outcomes.forEach(
+                                (outcome, n) -> {
+                                    if (outcome.equals(KmsEmulator.OUTCOME_SUCCESS)) {
+                                        return;
+                                    }
+                                    long delta =
+                                            n
+                                                    - before.getOrDefault(op, Map.of())
+                                                            .getOrDefault(outcome, 0L);
+                                    if (delta > 0) {
+                                        errors.put(op + " " + outcome, delta);
+                                    }
+                                }));
+        return errors;
     }
 
     private JobConfig config(

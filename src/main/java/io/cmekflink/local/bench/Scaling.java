@@ -117,8 +117,13 @@ final class Scaling {
         BenchRun.Result r = runner.run(variant, topic(orgs), records, orgs, round, 0);
         progress.accept(
                 String.format(
-                        "parallelism %d, %d orgs, %s: %.0f records/s, %s",
-                        r.parallelism, orgs, variant.label, r.recordsPerSecond, r.kmsCalls));
+                        "parallelism %d, %d orgs, %s: %.0f records/s, %s, errors %s",
+                        r.parallelism,
+                        orgs,
+                        variant.label,
+                        r.recordsPerSecond,
+                        r.kmsCalls,
+                        r.kmsErrors));
         discard(r);
         return r;
     }
@@ -153,6 +158,11 @@ final class Scaling {
         BenchReport.spread(p, "kms_calls", Stats.Spread.of(total), 0);
         ObjectNode last = p.putObject("kms_calls_last_run");
         encrypts.get(encrypts.size() - 1).kmsCalls.forEach(last::put);
+        ObjectNode errors = p.putObject("kms_errors");
+        encrypts.forEach(
+                r ->
+                        r.kmsErrors.forEach(
+                                (call, n) -> errors.put(call, errors.path(call).asLong() + n)));
         return p;
     }
 
