@@ -6,9 +6,12 @@ import io.cmekflink.config.JobOptions;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -38,7 +41,29 @@ final class JobParts {
             env.enableCheckpointing(interval, CheckpointingMode.EXACTLY_ONCE);
             // Unaligned checkpoints would persist in-flight buffers, with plaintext fields.
             env.getCheckpointConfig().enableUnalignedCheckpoints(false);
+            checkpointStorageWarning(env.getConfiguration()).ifPresent(LOG::warn);
         }
+    }
+
+    /**
+     * Returns a warning when {@code flink} names neither a checkpoint directory nor a checkpoint
+     * storage. Flink then keeps checkpoints in JobManager memory, unless the cluster's own
+     * configuration sets one, which the job cannot see from here.
+     */
+    static Optional<String> checkpointStorageWarning(ReadableConfig flink) {
+        if (flink.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY).isPresent()
+                || flink.getOptional(CheckpointingOptions.CHECKPOINT_STORAGE).isPresent()) {
+            return Optional.empty();
+        }
+        return Optional.of(
+                "no checkpoint directory is set, so unless the cluster sets"
+                        + " execution.checkpointing.dir, Flink keeps checkpoints in JobManager"
+                        + " memory: at most 5 MiB of state per task, lost when the JobManager"
+                        + " fails. The key links of thousands of orgs, or records waiting for"
+                        + " their links, exceed that, and then every checkpoint fails and the"
+                        + " job restarts. Set flink.execution.checkpointing.dir in the job"
+                        + " definition, or execution.checkpointing.dir in the cluster's"
+                        + " configuration, to a durable file system");
     }
 
     static KafkaSource<SourceRecord> recordsSource(JobConfig config) {

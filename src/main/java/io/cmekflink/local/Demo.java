@@ -332,6 +332,8 @@ final class Demo {
                   rest.address: 127.0.0.1
                   rest.bind-port: "0"
                   taskmanager.numberOfTaskSlots: %d
+                  # The demo's state is small, so job manager memory holds its checkpoints.
+                  execution.checkpointing.storage: jobmanager
                 %s
                 """
                         .formatted(

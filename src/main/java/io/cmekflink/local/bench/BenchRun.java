@@ -178,6 +178,7 @@ final class BenchRun {
                   rest.address: 127.0.0.1
                   rest.bind-port: "0"
                   taskmanager.numberOfTaskSlots: %d
+                  execution.checkpointing.dir: "%s"
                 """
                         .formatted(
                                 runId,
@@ -194,7 +195,8 @@ final class BenchRun {
                                 BenchSetup.REGION,
                                 setup.kms().endpoint(),
                                 setup.bootstrapServers(),
-                                settings.parallelism());
+                                settings.parallelism(),
+                                setup.checkpointDir(runId).toUri());
         return JobConfig.parse(yaml, runId + ".yaml", name -> null);
     }
 

@@ -92,6 +92,15 @@ final class BenchSetup implements AutoCloseable {
         return schemaFile;
     }
 
+    /**
+     * Returns the checkpoint directory of one run. Flink's default, JobManager memory, refuses task
+     * state above 5 MiB, which the links of thousands of orgs and the records waiting for them
+     * exceed: every checkpoint would fail and the job restart.
+     */
+    Path checkpointDir(String runId) {
+        return workDir.resolve("checkpoints").resolve(runId).toAbsolutePath();
+    }
+
     static String orgId(int index) {
         return String.format("org-%05d", index);
     }
@@ -230,7 +239,19 @@ final class BenchSetup implements AutoCloseable {
             kafka.close();
             Files.deleteIfExists(schemaFile);
             Files.deleteIfExists(publicKeyFile);
+            deleteTree(workDir.resolve("checkpoints"));
             Files.deleteIfExists(workDir);
+        }
+    }
+
+    private static void deleteTree(Path root) throws java.io.IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (var paths = Files.walk(root)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
         }
     }
 }
