@@ -53,6 +53,7 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
 
     private final JobSchemas schemas;
     private final boolean keepOriginal;
+    private final HotOrgs hotOrgs;
 
     private transient ValueDecoder decoder;
     private transient OrgIdExtractor orgIds;
@@ -67,11 +68,13 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
     private transient Counter recordsIn;
     private transient Counter alreadyEncrypted;
     private transient DeadLetterCounters deadLetters;
+    private transient HotOrgs.Salts salts;
 
     public ParseFunction(JobConfig config) {
         this(
                 JobSchemas.of(config),
-                !config.get(JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN).isEmpty());
+                !config.get(JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN).isEmpty(),
+                HotOrgs.of(config));
     }
 
     /**
@@ -79,8 +82,19 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
      *     Confluent-framed values must be kept as read
      */
     public ParseFunction(JobSchemas schemas, boolean keepOriginal) {
+        this(schemas, keepOriginal, HotOrgs.none());
+    }
+
+    /**
+     * @param keepOriginal whether dead letters may seal the input, so that JSON and
+     *     Confluent-framed values must be kept as read
+     * @param hotOrgs the orgs whose records get salts, so that they spread over several parallel
+     *     instances of the resolve step
+     */
+    public ParseFunction(JobSchemas schemas, boolean keepOriginal, HotOrgs hotOrgs) {
         this.schemas = schemas;
         this.keepOriginal = keepOriginal;
+        this.hotOrgs = hotOrgs;
     }
 
     @Override
@@ -123,6 +137,13 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
         recordsIn = getRuntimeContext().getMetricGroup().counter("recordsIn");
         alreadyEncrypted = getRuntimeContext().getMetricGroup().counter("recordsAlreadyEncrypted");
         deadLetters = new DeadLetterCounters(getRuntimeContext().getMetricGroup());
+        // NOTE: the keyBy after this step uses the resolve step's max parallelism and parallelism.
+        // The job gives both steps the same ones; if they differ, salts may share an instance,
+        // which costs balance but not correctness, since the key is a function of the record.
+        var task = getRuntimeContext().getTaskInfo();
+        salts =
+                hotOrgs.salts(
+                        task.getMaxNumberOfParallelSubtasks(), task.getNumberOfParallelSubtasks());
     }
 
     @Override
@@ -232,8 +253,9 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
         }
     }
 
-    private static ParsedRecord parsed(SourceRecord record, String orgId) {
+    private ParsedRecord parsed(SourceRecord record, String orgId) {
         ParsedRecord parsed = new ParsedRecord();
+        parsed.salt = salts.saltOf(orgId, record.partition, record.offset);
         parsed.recordIdTopic = record.topic;
         parsed.recordIdPartition = record.partition;
         parsed.recordIdOffset = record.offset;

@@ -64,6 +64,43 @@ class ParseFunctionTest {
         assertThat(nanosPerRecord).as("CPU per record, ns").isLessThan(50_000);
     }
 
+    @Test
+    void hotOrgRecordsCarryTheirSalts() throws Exception {
+        var parse =
+                new org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness<>(
+                        new org.apache.flink.streaming.api.operators.ProcessOperator<>(
+                                new ParseFunction(
+                                        JobSchemas.of(CONFIG),
+                                        false,
+                                        new HotOrgs(java.util.List.of("org-hot"), 0))),
+                        128,
+                        2,
+                        0);
+        parse.open();
+        HotOrgs.Salts salts = new HotOrgs(java.util.List.of("org-hot"), 0).salts(128, 2);
+        for (long offset = 0; offset < 20; offset++) {
+            SourceRecord hot = source(offset);
+            hot.value = KongValues.entry("org-hot", 1);
+            parse.processElement(hot, 0);
+            parse.processElement(source(offset), 0);
+        }
+
+        var out = parse.extractOutputValues();
+        assertThat(out).hasSize(40);
+        java.util.Map<Integer, Integer> hotSalts = new java.util.TreeMap<>();
+        for (ParsedRecord r : out) {
+            if (r.orgId.equals("org-a")) {
+                assertThat(r.salt).as("salt of a cold org").isZero();
+            } else {
+                assertThat(r.salt).isEqualTo(salts.saltOf("org-hot", 0, r.offset));
+                hotSalts.merge(r.salt, 1, Integer::sum);
+            }
+        }
+        // org-hot's salts at max parallelism 128 and parallelism 2 are 0 and 2.
+        assertThat(hotSalts.keySet()).containsExactly(0, 2);
+        assertThat(hotSalts.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(20);
+    }
+
     private static SourceRecord source(long offset) {
         SourceRecord record = new SourceRecord();
         record.topic = "r";
