@@ -9,6 +9,7 @@ import io.cmekflink.job.KeyChangeCatchUp;
 import io.cmekflink.job.Routed;
 import io.cmekflink.job.SourceRecord;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -66,10 +67,21 @@ final class BenchRun {
 
     private final BenchSetup setup;
     private final Settings settings;
+    private final List<String> hotOrgs;
 
     BenchRun(BenchSetup setup, Settings settings) {
+        this(setup, settings, List.of());
+    }
+
+    private BenchRun(BenchSetup setup, Settings settings, List<String> hotOrgs) {
         this.setup = setup;
         this.settings = settings;
+        this.hotOrgs = List.copyOf(hotOrgs);
+    }
+
+    /** Returns a runner whose jobs spread the records of these orgs ({@code hot-orgs.ids}). */
+    BenchRun withHotOrgs(List<String> ids) {
+        return new BenchRun(setup, settings, ids);
     }
 
     /**
@@ -140,6 +152,7 @@ final class BenchRun {
                 delivery.guarantee: %s
                 kms: {local-region: %s, endpoint: "%s"}
                 kafka: {bootstrap.servers: "%s"}
+                hot-orgs.ids: [%s]
                 flink:
                   rest.bind-address: 127.0.0.1
                   rest.address: 127.0.0.1
@@ -161,6 +174,7 @@ final class BenchRun {
                                 BenchSetup.REGION,
                                 setup.kms().endpoint(),
                                 setup.bootstrapServers(),
+                                String.join(", ", hotOrgs),
                                 settings.parallelism());
         return JobConfig.parse(yaml, runId + ".yaml", name -> null);
     }
