@@ -263,10 +263,10 @@ public final class JobOptions {
                     "Org ids whose records are spread over hot-orgs.spread parallel instances of"
                             + " the resolve and encrypt steps, for orgs that send more records"
                             + " than one core can encrypt. Each instance loads its own data"
-                            + " keys, so such an org costs up to hot-orgs.spread GenerateDataKey"
-                            + " calls per data key lifetime, and its records from one partition"
-                            + " may leave the job out of order. Empty keeps every org on one"
-                            + " instance.");
+                            + " keys, so such an org costs k GenerateDataKey calls per data key"
+                            + " lifetime in place of one, where k is hot-orgs.spread capped by"
+                            + " the parallelism, and its records from one partition may leave the"
+                            + " job out of order. Empty keeps every org on one instance.");
 
     public static final Option<Integer> HOT_ORGS_SPREAD =
             Option.integer(

@@ -33,13 +33,13 @@ public final class HotOrgs implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
-    /** Separates the org id from the salt in a routing key; see {@link #routingKey}. */
+    /** Character between the org id and the salt in a routing key ({@link #routingKey}). */
     static final char SEPARATOR = '\u0000';
 
     /**
-     * How many salts the choice tries per org. With p instances and at least p key groups, each try
-     * reaches a new instance with probability at least 1/p, so this bound is never reached in
-     * practice; if it is, the org gets fewer salts.
+     * Max salts tried per org. With p instances, of which r are reached, a try reaches a new one
+     * with a probability of about (p - r) / p, so the tries do not run out in practice. If they do,
+     * the org gets fewer salts.
      */
     private static final int MAX_SALT_TRIES = 1 << 16;
 

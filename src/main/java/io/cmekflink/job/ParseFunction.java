@@ -137,9 +137,9 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
         recordsIn = getRuntimeContext().getMetricGroup().counter("recordsIn");
         alreadyEncrypted = getRuntimeContext().getMetricGroup().counter("recordsAlreadyEncrypted");
         deadLetters = new DeadLetterCounters(getRuntimeContext().getMetricGroup());
-        // NOTE: the keyBy after this step uses the resolve step's max parallelism and parallelism.
-        // The job gives both steps the same ones; if they differ, salts may share an instance,
-        // which costs balance but not correctness, since the key is a function of the record.
+        // NOTE: the keyBy after this step uses the resolve step's max parallelism and parallelism,
+        // and the job gives both steps the same ones. If they differ, salts may share an instance.
+        // That costs balance but not correctness, because the key is a function of the record.
         var task = getRuntimeContext().getTaskInfo();
         salts =
                 hotOrgs.salts(

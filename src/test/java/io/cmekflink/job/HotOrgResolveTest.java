@@ -18,7 +18,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
-/** The resolve step keyed by org and salt: every salted key of a hot org sees its links. */
+/** The resolve step keyed by org and salt: links and unlinks reach every salt of a hot org. */
 class HotOrgResolveTest {
 
     private static final Duration LINK_WAIT = Duration.ofSeconds(60);
@@ -177,7 +177,7 @@ class HotOrgResolveTest {
 
     @Test
     void waitBoundIsSplitOverSalts() throws Exception {
-        // At parallelism 2 the hot org has 2 salts, so each holds max(1, 4 / 2) = 2 records.
+        // At parallelism 2 the hot org has 2 salts, so each keeps max(1, 4 / 2) = 2 records.
         int subtask = HotOrgs.instanceOf(HotOrgs.routingKey(HOT, 0), MAX_PARALLELISM, 2);
         var h = harness(function(Map.of(), 4), 2, subtask);
         for (int i = 0; i < 3; i++) {

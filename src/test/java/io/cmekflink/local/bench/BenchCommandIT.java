@@ -132,7 +132,7 @@ class BenchCommandIT {
             assertThat(total).isEqualTo(400);
             if (run.get("salting").asBoolean()) {
                 // The hot org's salts split its records by a hash of their position, so each
-                // instance gets part of them; the split of these 400 records is fixed.
+                // instance gets part of them. The split of these 400 seeded records is fixed.
                 assertThat(min).as("records of the smaller instance").isGreaterThanOrEqualTo(100);
             } else {
                 // 90% of the records come from one org, which one parallel instance handles.
