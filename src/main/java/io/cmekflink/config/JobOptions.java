@@ -278,6 +278,19 @@ public final class JobOptions {
                                     + " capped by the parallelism; 0 means all of them.")
                     .unit("parallel instances");
 
+    public static final Option<Integer> HOT_ORGS_WARN_PERCENT =
+            Option.integer(
+                            "hot-orgs.warn-percent",
+                            50,
+                            0,
+                            100,
+                            "Share of one parse instance's records, over windows of 10,000 records,"
+                                + " above which the job logs a warning that names an org not in"
+                                + " hot-orgs.ids, at parallelism 2 or more. At parallelism p, an"
+                                + " org above 100/p percent keeps one instance busier than the"
+                                + " others. 0 turns the warning off.")
+                    .unit("percent");
+
     public static final Option<Duration> DEK_MAX_AGE =
             Option.duration(
                     "dek.max-age",
@@ -525,6 +538,7 @@ public final class JobOptions {
                     LINK_MAX_PENDING_PER_ORG,
                     HOT_ORGS_IDS,
                     HOT_ORGS_SPREAD,
+                    HOT_ORGS_WARN_PERCENT,
                     DEK_MAX_AGE,
                     DEK_REFRESH_AHEAD,
                     DEK_MAX_ENCRYPTIONS,

@@ -45,15 +45,27 @@ public final class HotOrgs implements Serializable {
 
     private final Set<String> ids;
     private final int spread;
+    private final int warnPercent;
 
     /**
+     * Creates hot orgs without the warning about other orgs.
+     *
      * @param ids the hot org ids
      * @param spread how many parallel instances each hot org's records spread over; 0 means all of
      *     them
      */
     public HotOrgs(Collection<String> ids, int spread) {
+        this(ids, spread, 0);
+    }
+
+    /**
+     * @param warnPercent share of a parse instance's records above which the parse step warns about
+     *     an org that is not hot; 0 turns the warning off
+     */
+    public HotOrgs(Collection<String> ids, int spread, int warnPercent) {
         this.ids = Set.copyOf(ids);
         this.spread = spread;
+        this.warnPercent = warnPercent;
     }
 
     /** Returns no hot orgs: every record has salt 0. */
@@ -78,7 +90,10 @@ public final class HotOrgs implements Serializable {
                         config, ids, "org id " + id + " is listed twice; list each hot org once");
             }
         }
-        return new HotOrgs(unique, config.get(JobOptions.HOT_ORGS_SPREAD));
+        return new HotOrgs(
+                unique,
+                config.get(JobOptions.HOT_ORGS_SPREAD),
+                config.get(JobOptions.HOT_ORGS_WARN_PERCENT));
     }
 
     private static ConfigException invalidIds(JobConfig config, List<String> ids, String rule) {
@@ -94,6 +109,11 @@ public final class HotOrgs implements Serializable {
 
     public boolean isHot(String orgId) {
         return ids.contains(orgId);
+    }
+
+    /** Returns {@code hot-orgs.warn-percent}: 0 when the warning is off. */
+    public int warnPercent() {
+        return warnPercent;
     }
 
     /** Returns the number of salts of a hot org at {@code parallelism}: spread, capped by it. */
