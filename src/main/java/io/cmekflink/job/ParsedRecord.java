@@ -63,9 +63,9 @@ public class ParsedRecord {
     /**
      * The salt of the record's routing key ({@link HotOrgs#routingKey}): 0 unless its org is hot.
      * Stored in the record because Flink computes the key again where the record arrives, so the
-     * key must be a function of the record alone. Added after the first release: Flink's POJO
-     * serializer restores records of older savepoints with salt 0, which is the key they were
-     * stored under.
+     * key must be a function of the record alone. Savepoints taken before this field existed
+     * restore with salt 0 (Flink's POJO serializer migrates added fields), which matches the key
+     * their records were stored under.
      */
     public int salt;
 
