@@ -116,7 +116,10 @@ public final class HotOrgs implements Serializable {
         return warnPercent;
     }
 
-    /** Returns the number of salts of a hot org at {@code parallelism}: spread, capped by it. */
+    /**
+     * Returns the number of salts of a hot org at {@code parallelism}: the spread capped by the
+     * parallelism, or the parallelism when the spread is 0.
+     */
     public int saltCount(int parallelism) {
         return spread == 0 ? parallelism : Math.min(spread, parallelism);
     }

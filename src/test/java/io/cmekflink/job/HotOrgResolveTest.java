@@ -44,6 +44,16 @@ class HotOrgResolveTest {
 
     private static KeyedBroadcastOperatorTestHarness<String, ParsedRecord, KeyChangeRecord, Routed>
             harness(ResolveKeyFunction function, int parallelism, int subtask) throws Exception {
+        return harness(function, parallelism, subtask, null);
+    }
+
+    private static KeyedBroadcastOperatorTestHarness<String, ParsedRecord, KeyChangeRecord, Routed>
+            harness(
+                    ResolveKeyFunction function,
+                    int parallelism,
+                    int subtask,
+                    org.apache.flink.runtime.checkpoint.OperatorSubtaskState restore)
+                    throws Exception {
         var h =
                 new KeyedBroadcastOperatorTestHarness<
                         String, ParsedRecord, KeyChangeRecord, Routed>(
@@ -56,6 +66,9 @@ class HotOrgResolveTest {
                         parallelism,
                         subtask);
         h.setup();
+        if (restore != null) {
+            h.initializeState(restore);
+        }
         h.open();
         return h;
     }
@@ -204,5 +217,34 @@ class HotOrgResolveTest {
 
         assertThat(deadLetters(h)).hasSize(1);
         assertThat(deadLetters(h).get(0).sourceOffset()).isEqualTo(104L);
+    }
+
+    @Test
+    void rescaleKeepsEverySaltWaiting() throws Exception {
+        var h = harness(function(Map.of(), 1000), 1, 0);
+        h.processElement(record(HOT, 0), 1);
+        h.processElement(record(HOT, 2), 1);
+        h.processElement(record(HOT, 2), 1);
+        var snapshot = h.snapshot(1, 1);
+        h.close();
+
+        // Restored at parallelism 2, each instance gets the salts of its key groups.
+        List<Integer> salts = new ArrayList<>();
+        for (int subtask = 0; subtask < 2; subtask++) {
+            var state =
+                    org.apache.flink.streaming.util.AbstractStreamOperatorTestHarness
+                            .repartitionOperatorState(snapshot, MAX_PARALLELISM, 1, 2, subtask);
+            var restored = harness(function(Map.of(), 1000), 2, subtask, state);
+            restored.processBroadcastElement(change(0, link(HOT, 1)), 1);
+            List<Routed> routed = routed(restored);
+            assertThat(routed).extracting(r -> r.keyArn).containsOnly(ARN);
+            for (Routed r : routed) {
+                String key = HotOrgs.routingKey(r.orgId, r.record.salt);
+                assertThat(HotOrgs.instanceOf(key, MAX_PARALLELISM, 2)).isEqualTo(subtask);
+                salts.add(r.record.salt);
+            }
+            restored.close();
+        }
+        assertThat(salts).containsExactlyInAnyOrder(0, 2, 2);
     }
 }
