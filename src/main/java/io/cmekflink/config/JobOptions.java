@@ -250,11 +250,46 @@ public final class JobOptions {
                             1000,
                             0,
                             "Most records of one org that wait for a link in state; more become"
-                                + " NO_KEY_LINKED dead letters at once. 0 turns waiting off, and"
-                                + " then records are routed under whatever link the job holds even"
-                                + " while the key-change replay of a fresh start has not caught"
-                                + " up.")
+                                + " NO_KEY_LINKED dead letters at once. A hot org (hot-orgs.ids)"
+                                + " with k salts holds at most max(1, this / k) per salt, so at"
+                                + " most max(this, k) in all. 0 turns waiting off, and then records"
+                                + " are routed under whatever link the job holds even while the"
+                                + " key-change replay of a fresh start has not caught up.")
                     .unit("records");
+
+    public static final Option<List<String>> HOT_ORGS_IDS =
+            Option.list(
+                    "hot-orgs.ids",
+                    "Org ids whose records are spread over hot-orgs.spread parallel instances of"
+                            + " the resolve and encrypt steps, for orgs that send more records"
+                            + " than one core can encrypt. Each instance loads its own data"
+                            + " keys, so such an org costs k GenerateDataKey calls per data key"
+                            + " lifetime in place of one, where k is hot-orgs.spread capped by"
+                            + " the parallelism, and its records from one partition may leave the"
+                            + " job out of order. Empty keeps every org on one instance.");
+
+    public static final Option<Integer> HOT_ORGS_SPREAD =
+            Option.integer(
+                            "hot-orgs.spread",
+                            0,
+                            0,
+                            1024,
+                            "How many parallel instances each hot org's records spread over,"
+                                    + " capped by the parallelism; 0 means all of them.")
+                    .unit("parallel instances");
+
+    public static final Option<Integer> HOT_ORGS_WARN_PERCENT =
+            Option.integer(
+                            "hot-orgs.warn-percent",
+                            50,
+                            0,
+                            100,
+                            "Share of one parse instance's records, over windows of 10,000 records,"
+                                + " above which the job logs a warning that names an org not in"
+                                + " hot-orgs.ids, at parallelism 2 or more. At parallelism p, an"
+                                + " org above 100/p percent keeps one instance busier than the"
+                                + " others. 0 turns the warning off.")
+                    .unit("percent");
 
     public static final Option<Duration> DEK_MAX_AGE =
             Option.duration(
@@ -501,6 +536,9 @@ public final class JobOptions {
                     ENCRYPTION_DERIVED_SCHEMA_DIR,
                     LINK_WAIT,
                     LINK_MAX_PENDING_PER_ORG,
+                    HOT_ORGS_IDS,
+                    HOT_ORGS_SPREAD,
+                    HOT_ORGS_WARN_PERCENT,
                     DEK_MAX_AGE,
                     DEK_REFRESH_AHEAD,
                     DEK_MAX_ENCRYPTIONS,

@@ -24,13 +24,16 @@ import org.slf4j.LoggerFactory;
  * The encrypt job's topology:
  *
  * <pre>
- * records (Kafka) ─► parse ─► keyBy(org) ─┐
- *                                          ├─► resolve key ─► encrypt (async) ─► split ─► encrypted (Kafka)
- * key changes (Kafka) ─► broadcast ────────┘       │                              └─────► dead letters (Kafka)
- *                                                  └─ parse and resolve dead letters ───► dead letters
+ * records (Kafka) ─► parse ─► keyBy(org, salt) ─┐
+ *                                                ├─► resolve key ─► encrypt (async) ─► split ─► encrypted (Kafka)
+ * key changes (Kafka) ─► broadcast ──────────────┘       │                              └─────► dead letters (Kafka)
+ *                                                        └─ parse and resolve dead letters ───► dead letters
  * </pre>
  *
- * Every stateful operator has a stable uid, so that savepoints survive upgrades.
+ * The salt is 0 except for the hot orgs of {@code hot-orgs.ids}, whose records spread over several
+ * instances of the resolve and encrypt chain ({@link HotOrgs}).
+ *
+ * <p>Every stateful operator has a stable uid, so that savepoints survive upgrades.
  */
 public final class EncryptJob {
 
@@ -141,7 +144,9 @@ public final class EncryptJob {
 
         Geo geo = Geo.parse(config.get(JobOptions.GEO));
         SingleOutputStreamOperator<Routed> routed =
-                parsed.keyBy(r -> r.orgId, org.apache.flink.api.common.typeinfo.Types.STRING)
+                parsed.keyBy(
+                                r -> HotOrgs.routingKey(r.orgId, r.salt),
+                                org.apache.flink.api.common.typeinfo.Types.STRING)
                         .connect(keyChanges)
                         .process(
                                 new ResolveKeyFunction(
@@ -163,7 +168,8 @@ public final class EncryptJob {
                                         .withStateSealing(
                                                 config.get(JobOptions.STATE_PLATFORM_KEY_ARN),
                                                 KmsConfig.kmsSettings(config),
-                                                KmsConfig.geoRegions(config)))
+                                                KmsConfig.geoRegions(config))
+                                        .withHotOrgs(HotOrgs.of(config)))
                         .name("resolve key")
                         .uid(UID_RESOLVE);
 

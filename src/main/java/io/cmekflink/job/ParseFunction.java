@@ -51,8 +51,12 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ParseFunction.class);
 
+    /** Records per window of the share that {@code hot-orgs.warn-percent} is compared with. */
+    static final int SHARE_WINDOW_RECORDS = 10_000;
+
     private final JobSchemas schemas;
     private final boolean keepOriginal;
+    private final HotOrgs hotOrgs;
 
     private transient ValueDecoder decoder;
     private transient OrgIdExtractor orgIds;
@@ -67,11 +71,17 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
     private transient Counter recordsIn;
     private transient Counter alreadyEncrypted;
     private transient DeadLetterCounters deadLetters;
+    private transient HotOrgs.Salts salts;
+    private transient int parallelism;
+    private transient OrgShareWindow shareWindow;
+    private transient volatile int topOrgPercent;
+    private transient RateLimitedLog hotOrgLog;
 
     public ParseFunction(JobConfig config) {
         this(
                 JobSchemas.of(config),
-                !config.get(JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN).isEmpty());
+                !config.get(JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN).isEmpty(),
+                HotOrgs.of(config));
     }
 
     /**
@@ -79,8 +89,19 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
      *     Confluent-framed values must be kept as read
      */
     public ParseFunction(JobSchemas schemas, boolean keepOriginal) {
+        this(schemas, keepOriginal, HotOrgs.none());
+    }
+
+    /**
+     * @param keepOriginal whether dead letters may seal the input, so that JSON and
+     *     Confluent-framed values must be kept as read
+     * @param hotOrgs the orgs whose records get salts, so that they spread over several parallel
+     *     instances of the resolve step
+     */
+    public ParseFunction(JobSchemas schemas, boolean keepOriginal, HotOrgs hotOrgs) {
         this.schemas = schemas;
         this.keepOriginal = keepOriginal;
+        this.hotOrgs = hotOrgs;
     }
 
     @Override
@@ -123,6 +144,15 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
         recordsIn = getRuntimeContext().getMetricGroup().counter("recordsIn");
         alreadyEncrypted = getRuntimeContext().getMetricGroup().counter("recordsAlreadyEncrypted");
         deadLetters = new DeadLetterCounters(getRuntimeContext().getMetricGroup());
+        // NOTE: the keyBy after this step uses the resolve step's max parallelism and parallelism,
+        // and the job gives both steps the same ones. If they differ, salts may share an instance.
+        // That costs balance but not correctness, because the key is a function of the record.
+        var task = getRuntimeContext().getTaskInfo();
+        parallelism = task.getNumberOfParallelSubtasks();
+        salts = hotOrgs.salts(task.getMaxNumberOfParallelSubtasks(), parallelism);
+        shareWindow = new OrgShareWindow(SHARE_WINDOW_RECORDS);
+        hotOrgLog = new RateLimitedLog(LOG, 60_000);
+        getRuntimeContext().getMetricGroup().gauge("topOrgSharePercent", () -> topOrgPercent);
     }
 
     @Override
@@ -232,8 +262,10 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
         }
     }
 
-    private static ParsedRecord parsed(SourceRecord record, String orgId) {
+    private ParsedRecord parsed(SourceRecord record, String orgId) {
+        countOrg(orgId);
         ParsedRecord parsed = new ParsedRecord();
+        parsed.salt = salts.saltOf(orgId, record.partition, record.offset);
         parsed.recordIdTopic = record.topic;
         parsed.recordIdPartition = record.partition;
         parsed.recordIdOffset = record.offset;
@@ -246,6 +278,37 @@ public final class ParseFunction extends ProcessFunction<SourceRecord, ParsedRec
         parsed.headerKeys = record.headerKeys;
         parsed.headerValues = record.headerValues;
         return parsed;
+    }
+
+    /**
+     * Counts a record of {@code orgId} in the share window, and when a window completes, warns if
+     * its top org is above {@code hot-orgs.warn-percent} and not in {@code hot-orgs.ids}.
+     */
+    private void countOrg(String orgId) {
+        OrgShareWindow.Top top = shareWindow.add(orgId);
+        if (top == null) {
+            return;
+        }
+        topOrgPercent = top.percent();
+        int warnPercent = hotOrgs.warnPercent();
+        if (warnPercent == 0
+                || parallelism < 2
+                || top.percent() <= warnPercent
+                || hotOrgs.isHot(top.orgId())) {
+            return;
+        }
+        hotOrgLog.warn(
+                "hot-org",
+                "org {} sent {}% of the last {} records of parse instance {}, above"
+                        + " hot-orgs.warn-percent {}: one instance of the resolve and encrypt"
+                        + " steps handles all of them. List the org in hot-orgs.ids to spread its"
+                        + " records over up to {} instances.",
+                top.orgId(),
+                top.percent(),
+                top.windowRecords(),
+                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                warnPercent,
+                parallelism);
     }
 
     /** Returns the record as Avro binary of its writer schema, re-encoding only JSON input. */

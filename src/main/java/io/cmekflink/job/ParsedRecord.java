@@ -60,6 +60,15 @@ public class ParsedRecord {
     /** When the record entered the job, in epoch milliseconds, for the link wait. */
     public long arrivedAt;
 
+    /**
+     * The salt of the record's routing key ({@link HotOrgs#routingKey}): 0 unless its org is hot.
+     * Stored in the record because Flink computes the key again where the record arrives, so the
+     * key must be a function of the record alone. Savepoints taken before this field existed
+     * restore with salt 0 (Flink's POJO serializer migrates added fields), which matches the key
+     * their records were stored under.
+     */
+    public int salt;
+
     public ParsedRecord() {}
 
     /**
@@ -85,11 +94,21 @@ public class ParsedRecord {
         c.recordIdOffset = recordIdOffset;
         c.sealed = sealed;
         c.arrivedAt = arrivedAt;
+        c.salt = salt;
         return c;
     }
 
     @Override
     public String toString() {
-        return "ParsedRecord[org=" + orgId + " " + topic + "-" + partition + "@" + offset + "]";
+        return "ParsedRecord[org="
+                + orgId
+                + (salt == 0 ? "" : " salt=" + salt)
+                + " "
+                + topic
+                + "-"
+                + partition
+                + "@"
+                + offset
+                + "]";
     }
 }

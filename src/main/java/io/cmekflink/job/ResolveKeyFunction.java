@@ -46,6 +46,12 @@ import org.slf4j.LoggerFactory;
  * arrives or {@code linkWait} passes (then {@code NO_KEY_LINKED}); a record of an unlinked org
  * becomes {@code KEY_UNLINKED} at once.
  *
+ * <p>The key is a routing key ({@link HotOrgs#routingKey}): the org id, or for a hot org the org id
+ * and a salt, so one org may have keyed state under several keys and on several instances. Links
+ * are read by the org of the record or key, and a new link or unlink flushes the records of every
+ * key of the org, on every instance, since each instance applies every key-change event. The wait
+ * bound of a hot org with k salts is max(1, {@code maxPendingPerOrg} / k) per salt.
+ *
  * <p>On a fresh start the broadcast side first replays the compacted key-change topic, and data
  * records race that replay. So until the replay has reached the offsets that the topic's partitions
  * ended at when the job was built ({@code catchUpTargets}), every record waits, even one whose org
@@ -100,6 +106,8 @@ public final class ResolveKeyFunction
     private String stateKeyArn;
     private io.cmekflink.kms.KmsSettings stateKmsSettings;
     private List<String> stateGeoRegions;
+    private HotOrgs hotOrgs = HotOrgs.none();
+    private transient int maxPendingPerHotSalt;
     private transient StateKeys stateKeys;
     private transient io.cmekflink.crypto.StateSealer sealer;
 
@@ -165,6 +173,12 @@ public final class ResolveKeyFunction
         return this;
     }
 
+    /** Sets the hot orgs, whose wait bound is split over their salts. */
+    public ResolveKeyFunction withHotOrgs(HotOrgs hotOrgs) {
+        this.hotOrgs = hotOrgs;
+        return this;
+    }
+
     @Override
     public void close() {
         if (stateKeys != null) {
@@ -179,6 +193,9 @@ public final class ResolveKeyFunction
             sealer = new io.cmekflink.crypto.StateSealer(stateKeys);
         }
         pending = getRuntimeContext().getListState(PENDING);
+        int salts =
+                hotOrgs.saltCount(getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks());
+        maxPendingPerHotSalt = Math.max(1, maxPendingPerOrg / salts);
         firstPendingAt = getRuntimeContext().getState(FIRST_PENDING_AT);
         pendingCount = getRuntimeContext().getState(PENDING_COUNT);
         catchUpDeadline = System.currentTimeMillis() + catchUpTimeoutMillis;
@@ -259,7 +276,7 @@ public final class ResolveKeyFunction
             return;
         }
         int waiting = pendingCount.value() == null ? 0 : pendingCount.value();
-        if (waiting >= maxPendingPerOrg) {
+        if (waiting >= maxPendingOf(record)) {
             overflow(record, link, waiting, replay, out, deadLetterSink(ctx));
             return;
         }
@@ -272,6 +289,13 @@ public final class ResolveKeyFunction
             firstPendingAt.update(record.arrivedAt);
             ctx.timerService().registerProcessingTimeTimer(record.arrivedAt + linkWaitMillis);
         }
+    }
+
+    /** Returns the wait bound of the record's routing key. */
+    private int maxPendingOf(ParsedRecord record) {
+        return record.salt != 0 || hotOrgs.isHot(record.orgId)
+                ? maxPendingPerHotSalt
+                : maxPendingPerOrg;
     }
 
     /**
@@ -321,9 +345,10 @@ public final class ResolveKeyFunction
             return;
         }
         ReadOnlyBroadcastState<Integer, Long> replay = ctx.getBroadcastState(REPLAY);
-        KeyLink link = ctx.getBroadcastState(LINKS).get(ctx.getCurrentKey());
+        String org = HotOrgs.orgOf(ctx.getCurrentKey());
+        KeyLink link = ctx.getBroadcastState(LINKS).get(org);
         if (link == null && platformKeyArn != null) {
-            link = platformLink(ctx.getCurrentKey());
+            link = platformLink(org);
         }
         if (!isCaughtUp(replay)) {
             ctx.timerService().registerProcessingTimeTimer(timestamp + linkWaitMillis);
@@ -433,7 +458,7 @@ public final class ResolveKeyFunction
                 ctx.applyToKeyedState(
                         PENDING,
                         (key, state) -> {
-                            if (key.equals(org)) {
+                            if (HotOrgs.orgOf(key).equals(org)) {
                                 flush(state, link, out, deadLetterSink(ctx));
                             }
                         });
@@ -462,19 +487,20 @@ public final class ResolveKeyFunction
         ctx.applyToKeyedState(
                 PENDING,
                 (key, state) -> {
-                    KeyLink link = links.get(key);
+                    String org = HotOrgs.orgOf(key);
+                    KeyLink link = links.get(org);
                     if (link == null && platformKeyArn != null) {
-                        link = platformLink(key);
+                        link = platformLink(org);
                     }
                     if (link != null) {
                         flush(state, link, out, deadLetterSink(ctx));
-                        flushed.add(key);
+                        flushed.add(org);
                     }
                 });
         clearWaitState(ctx, flushed);
     }
 
-    /** Clears the wait count and start of orgs whose waiting records were flushed. */
+    /** Clears the wait count and start of every key of the orgs whose records were flushed. */
     private static void clearWaitState(Context ctx, java.util.Set<String> orgs) throws Exception {
         if (orgs.isEmpty()) {
             return;
@@ -482,14 +508,14 @@ public final class ResolveKeyFunction
         ctx.applyToKeyedState(
                 PENDING_COUNT,
                 (key, state) -> {
-                    if (orgs.contains(key)) {
+                    if (orgs.contains(HotOrgs.orgOf(key))) {
                         state.clear();
                     }
                 });
         ctx.applyToKeyedState(
                 FIRST_PENDING_AT,
                 (key, state) -> {
-                    if (orgs.contains(key)) {
+                    if (orgs.contains(HotOrgs.orgOf(key))) {
                         state.clear();
                     }
                 });

@@ -86,6 +86,14 @@ public final class BenchCommand implements Callable<Integer> {
     boolean scaling;
 
     @Option(
+            names = "--skew",
+            description =
+                    "Instead of the comparison, measure only the skew case of --scaling: one org"
+                            + " sending 90% of the records at parallelism 2, with that org in"
+                            + " hot-orgs.ids (salted) and not, both against pass-through.")
+    boolean skew;
+
+    @Option(
             names = "--scaling-orgs",
             split = ",",
             defaultValue = "10,100,1000,10000",
@@ -120,7 +128,18 @@ public final class BenchCommand implements Callable<Integer> {
         Duration latency = parse("--kms-latency", kmsLatency);
         ObjectNode report;
         try (BenchSetup setup = BenchSetup.start()) {
-            if (scaling) {
+            if (skew) {
+                report =
+                        new Scaling(
+                                        setup,
+                                        records,
+                                        latency,
+                                        rounds,
+                                        settings,
+                                        scalingOrgs,
+                                        this::progress)
+                                .runSkew();
+            } else if (scaling) {
                 report =
                         new Scaling(
                                         setup,
@@ -165,6 +184,11 @@ public final class BenchCommand implements Callable<Integer> {
         if (!delivery.equals("exactly-once") && !delivery.equals("at-least-once")) {
             throw new UserException(
                     "--delivery must be exactly-once or at-least-once, got " + delivery);
+        }
+        if (skew && (scaling || plot != null)) {
+            throw new UserException(
+                    "--skew runs alone: drop --scaling and --plot, or drop --skew for the whole"
+                            + " scaling benchmark");
         }
         if (sample < 1) {
             throw new UserException("--sample must be at least 1, got " + sample);

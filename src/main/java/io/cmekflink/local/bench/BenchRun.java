@@ -10,6 +10,7 @@ import io.cmekflink.job.Routed;
 import io.cmekflink.job.SourceRecord;
 import io.cmekflink.local.kms.KmsEmulator;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -75,10 +76,21 @@ final class BenchRun {
 
     private final BenchSetup setup;
     private final Settings settings;
+    private final List<String> hotOrgs;
 
     BenchRun(BenchSetup setup, Settings settings) {
+        this(setup, settings, List.of());
+    }
+
+    private BenchRun(BenchSetup setup, Settings settings, List<String> hotOrgs) {
         this.setup = setup;
         this.settings = settings;
+        this.hotOrgs = List.copyOf(hotOrgs);
+    }
+
+    /** Returns a runner whose jobs spread the records of these orgs ({@code hot-orgs.ids}). */
+    BenchRun withHotOrgs(List<String> ids) {
+        return new BenchRun(setup, settings, ids);
     }
 
     /**
@@ -173,6 +185,7 @@ final class BenchRun {
                 delivery.guarantee: %s
                 kms: {local-region: %s, endpoint: "%s"}
                 kafka: {bootstrap.servers: "%s"}
+                hot-orgs.ids: [%s]
                 flink:
                   rest.bind-address: 127.0.0.1
                   rest.address: 127.0.0.1
@@ -195,6 +208,7 @@ final class BenchRun {
                                 BenchSetup.REGION,
                                 setup.kms().endpoint(),
                                 setup.bootstrapServers(),
+                                String.join(", ", hotOrgs),
                                 settings.parallelism(),
                                 setup.checkpointDir(runId).toUri());
         return JobConfig.parse(yaml, runId + ".yaml", name -> null);

@@ -11,12 +11,17 @@ import java.util.function.Consumer;
 /**
  * The scaling benchmark: encrypt throughput and KMS calls against the number of orgs, at
  * parallelism 1 and 2, each against a pass-through run of the same parallelism. Then skew: one org
- * sends 90% of the records at parallelism 2.
+ * sends 90% of the records at parallelism 2, with that org salted and not.
  */
 final class Scaling {
 
     static final double HOT_SHARE = 0.9;
     static final int SKEW_ORGS = 100;
+
+    /** The org of {@link #HOT_SHARE} of the skewed records. */
+    static final int HOT_ORG = 0;
+
+    private static final String SKEW_TOPIC = "bench-skew";
     static final int[] PARALLELISMS = {1, 2};
 
     private final BenchSetup setup;
@@ -56,7 +61,7 @@ final class Scaling {
             progress.accept("loading " + records + " records of " + orgs + " orgs");
             setup.loadRecords(topic(orgs), records, orgs, 0, orgs);
         }
-        setup.loadRecords("bench-skew", records, SKEW_ORGS, HOT_SHARE, 7);
+        setup.loadRecords(SKEW_TOPIC, records, SKEW_ORGS, HOT_SHARE, 7);
         setup.kms().faults().setLatency(kmsLatency);
 
         ObjectNode report = BenchReport.JSON.createObjectNode();
@@ -166,34 +171,85 @@ final class Scaling {
         return p;
     }
 
-    /** Both variants over the skewed records at parallelism 2, with work per parallel instance. */
+    /**
+     * Runs only the skew case: links and loads the skewed records, warms up, and measures {@link
+     * #skew()}.
+     */
+    ObjectNode runSkew() throws Exception {
+        progress.accept("linking " + SKEW_ORGS + " orgs");
+        setup.linkOrgs(SKEW_ORGS);
+        setup.loadRecords(SKEW_TOPIC, records, SKEW_ORGS, HOT_SHARE, 7);
+        setup.kms().faults().setLatency(kmsLatency);
+        ObjectNode report = BenchReport.JSON.createObjectNode();
+        report.put("benchmark", "skew");
+        BenchReport.machine(report);
+        report.put("records", records);
+        report.put("kms_latency_ms", kmsLatency.toMillis());
+        report.put("rounds", rounds);
+        report.put("delivery_guarantee", base.deliveryGuarantee());
+        progress.accept("skew: warm-up");
+        discard(
+                new BenchRun(setup, settings(2))
+                        .run(Variant.ENCRYPT, SKEW_TOPIC, records, SKEW_ORGS, 0, 0));
+        report.set("skew", skew());
+        setup.kms().faults().setLatency(Duration.ZERO);
+        return report;
+    }
+
+    /**
+     * Both variants over the skewed records at parallelism 2, with the hot org salted ({@code
+     * hot-orgs.ids}) and not, with work per parallel instance and GenerateDataKey calls.
+     */
     private ObjectNode skew() throws Exception {
-        BenchRun runner = new BenchRun(setup, settings(2));
+        BenchRun plain = new BenchRun(setup, settings(2));
+        BenchRun salted = plain.withHotOrgs(List.of(BenchSetup.orgId(HOT_ORG)));
         ObjectNode skew = BenchReport.JSON.createObjectNode();
         skew.put("parallelism", 2);
         skew.put("orgs", SKEW_ORGS);
+        skew.put("hot_org", BenchSetup.orgId(HOT_ORG));
         skew.put("hot_org_share", HOT_SHARE);
         ArrayNode runs = skew.putArray("runs");
         for (int round = 1; round <= rounds; round++) {
-            for (Variant v : List.of(Variant.PASS_THROUGH, Variant.ENCRYPT)) {
-                progress.accept("skew, round " + round + ": " + v.label);
-                BenchRun.Result r = runner.run(v, "bench-skew", records, SKEW_ORGS, round, 0);
-                discard(r);
-                ObjectNode run = runs.addObject();
-                run.put("variant", v.label);
-                run.put("round", round);
-                run.put("records_per_second", Math.round(r.recordsPerSecond));
-                ArrayNode shares = run.putArray("step_records_per_instance");
-                for (long n : r.recordsPerInstance) {
-                    shares.add(n);
+            for (boolean salting : new boolean[] {false, true}) {
+                for (Variant v : List.of(Variant.PASS_THROUGH, Variant.ENCRYPT)) {
+                    String label = v.label + (salting ? ", salted" : ", not salted");
+                    progress.accept("skew, round " + round + ": " + label);
+                    BenchRun.Result r =
+                            (salting ? salted : plain)
+                                    .run(v, SKEW_TOPIC, records, SKEW_ORGS, round, 0);
+                    discard(r);
+                    runs.add(skewRun(r, salting));
+                    progress.accept(
+                            String.format(
+                                    "skew, %s: %.0f records/s, per instance %s, %s",
+                                    label,
+                                    r.recordsPerSecond,
+                                    java.util.Arrays.toString(r.recordsPerInstance),
+                                    r.kmsCalls));
                 }
-                ObjectNode cpu = run.putObject("task_thread_cpu_seconds");
-                r.taskCpuNanos.forEach(
-                        (task, nanos) -> cpu.put(task, BenchReport.round(nanos / 1e9, 3)));
-                run.put("step_wall_seconds", BenchReport.round(r.stepNanos / 1e9, 3));
             }
         }
         return skew;
+    }
+
+    private static ObjectNode skewRun(BenchRun.Result r, boolean salting) {
+        ObjectNode run = BenchReport.JSON.createObjectNode();
+        run.put("variant", r.variant.label);
+        run.put("salting", salting);
+        run.put("round", r.round);
+        run.put("records_per_second", Math.round(r.recordsPerSecond));
+        ArrayNode counts = run.putArray("step_records_per_instance");
+        ArrayNode shares = run.putArray("step_record_share_per_instance");
+        long total = java.util.Arrays.stream(r.recordsPerInstance).sum();
+        for (long n : r.recordsPerInstance) {
+            counts.add(n);
+            shares.add(BenchReport.round(total == 0 ? 0 : (double) n / total, 3));
+        }
+        ObjectNode cpu = run.putObject("task_thread_cpu_seconds");
+        r.taskCpuNanos.forEach((task, nanos) -> cpu.put(task, BenchReport.round(nanos / 1e9, 3)));
+        run.put("step_wall_seconds", BenchReport.round(r.stepNanos / 1e9, 3));
+        run.put("generate_data_key_calls", r.kmsCalls.getOrDefault("GenerateDataKey", 0L));
+        return run;
     }
 
     private void targets(ObjectNode report) {
