@@ -215,6 +215,11 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         }
     }
 
+    /** Returns the number of DEKs this instance holds, an estimate; 0 before it opened. */
+    public long cachedDeks() {
+        return deks == null ? 0 : deks.size();
+    }
+
     @Override
     public void close() {
         if (metrics != null) {

@@ -58,6 +58,13 @@ final class BenchRun {
         long synchronousRecords;
 
         long deadLetters;
+
+        /**
+         * DEKs that the encrypt step's instances held at the end, summed over instances; 0 for
+         * other variants.
+         */
+        long cachedDeks;
+
         Map<String, Long> taskCpuNanos = new TreeMap<>();
 
         /**
@@ -128,6 +135,7 @@ final class BenchRun {
         result.recordsPerSecond = result.output.recordsPerSecond();
         result.recordsPerInstance = probe.recordsPerInstance(settings.parallelism());
         result.synchronousRecords = probe.synchronousRecords();
+        result.cachedDeks = probe.cachedDeks();
         if (variant.crypto) {
             result.latenciesNanos = probe.latenciesNanos();
             java.util.Arrays.sort(result.latenciesNanos);

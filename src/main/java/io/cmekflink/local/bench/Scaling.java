@@ -161,6 +161,11 @@ final class Scaling {
         BenchReport.spread(p, "throughput_ratio", Stats.Spread.of(ratios), 3);
         BenchReport.spread(p, "generate_data_key_calls", Stats.Spread.of(generate), 0);
         BenchReport.spread(p, "kms_calls", Stats.Spread.of(total), 0);
+        BenchReport.spread(
+                p,
+                "dek_cache_entries",
+                Stats.Spread.of(encrypts.stream().mapToDouble(r -> r.cachedDeks).toArray()),
+                0);
         ObjectNode last = p.putObject("kms_calls_last_run");
         encrypts.get(encrypts.size() - 1).kmsCalls.forEach(last::put);
         ObjectNode errors = p.putObject("kms_errors");

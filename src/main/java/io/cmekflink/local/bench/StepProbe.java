@@ -69,6 +69,15 @@ final class StepProbe {
         return synchronous.sum();
     }
 
+    /** DEKs held by the encrypt step's instances at their last report, summed. */
+    long cachedDeks() {
+        long sum = 0;
+        for (Instance instance : instances.values()) {
+            sum += instance.cachedDeks;
+        }
+        return sum;
+    }
+
     /** Records per parallel instance, by subtask index. */
     long[] recordsPerInstance(int parallelism) {
         long[] counts = new long[parallelism];
@@ -109,6 +118,7 @@ final class StepProbe {
         private final AtomicLongArray completed;
         private final LongAdder count = new LongAdder();
         private int next;
+        private volatile long cachedDeks;
 
         Instance(int capacity) {
             entered = new long[capacity];
@@ -137,6 +147,11 @@ final class StepProbe {
 
         int recorded() {
             return next;
+        }
+
+        /** Records how many DEKs the instance's encrypt step holds now. */
+        void cachedDeks(long deks) {
+            cachedDeks = deks;
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.cmekflink.local.bench;
 
+import io.cmekflink.job.EncryptFunction;
 import io.cmekflink.job.OutputRecord;
 import java.util.Collection;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -20,6 +21,7 @@ final class TimedStep<I> extends RichAsyncFunction<I, OutputRecord> {
     private final RichAsyncFunction<I, OutputRecord> step;
     private final String runId;
     private transient StepProbe.Instance probe;
+    private transient long invocations;
 
     TimedStep(RichAsyncFunction<I, OutputRecord> step, String runId) {
         this.step = step;
@@ -42,6 +44,9 @@ final class TimedStep<I> extends RichAsyncFunction<I, OutputRecord> {
 
     @Override
     public void close() throws Exception {
+        if (step instanceof EncryptFunction encrypt) {
+            probe.cachedDeks(encrypt.cachedDeks());
+        }
         step.close();
     }
 
@@ -55,6 +60,9 @@ final class TimedStep<I> extends RichAsyncFunction<I, OutputRecord> {
         Timed timed = new Timed(result, probe.enter(), Thread.currentThread());
         step.asyncInvoke(input, timed);
         timed.invoked = true;
+        if (step instanceof EncryptFunction encrypt && (++invocations & 255) == 0) {
+            probe.cachedDeks(encrypt.cachedDeks());
+        }
     }
 
     @Override
