@@ -99,6 +99,22 @@ public final class AssociatedData {
     }
 
     /** Writes one binding field's entry from its Avro encoding, {@code value[offset, +length)}. */
+    /**
+     * Writes one marked value's entry whose path is {@code prefix[0, prefixLength)} followed by
+     * {@code segment}, as {@link PathBuilder#appendField} would build it, without building it.
+     */
+    static void writeMarkedValue(
+            ByteArrayEncoder out,
+            byte[] prefix,
+            int prefixLength,
+            byte[] segment,
+            int valueLength) {
+        out.writeIntBigEndian(prefixLength + segment.length);
+        out.writeRaw(prefix, 0, prefixLength);
+        out.writeRaw(segment, 0, segment.length);
+        out.writeIntBigEndian(valueLength);
+    }
+
     static void writeBinding(
             ByteArrayEncoder out, byte[] path, byte[] value, int offset, int length) {
         writeString(out, path, path.length);

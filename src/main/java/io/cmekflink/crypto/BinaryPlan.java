@@ -83,8 +83,19 @@ final class BinaryPlan {
         }
     }
 
-    /** A record field: its role, one of the {@code FIELD_} constants, and its node. */
-    record Field(int role, byte[] nameUtf8, Node node) {}
+    /**
+     * A record field: its role, one of the {@code FIELD_} constants, its name as the path segment
+     * after an empty path and after a non-empty one, and its node.
+     */
+    record Field(int role, byte[] nameUtf8, byte[] dottedNameUtf8, Node node) {
+        Field(int role, String name, Node node) {
+            this(
+                    role,
+                    name.getBytes(StandardCharsets.UTF_8),
+                    ("." + name).getBytes(StandardCharsets.UTF_8),
+                    node);
+        }
+    }
 
     /**
      * A node of the tree of record fields that lead to the org id field and the binding fields.
@@ -225,7 +236,6 @@ final class BinaryPlan {
         for (int i = 0; i < fields.length; i++) {
             Schema.Field writerField = writerFields.get(i);
             Schema.Field derivedField = derivedFields.get(i);
-            byte[] name = writerField.name().getBytes(StandardCharsets.UTF_8);
             Node value;
             int role;
             if (DerivedSchema.isMarked(derivedField)) {
@@ -238,7 +248,7 @@ final class BinaryPlan {
                 value = plain(writerField.schema());
                 role = FIELD_PLAIN;
             }
-            fields[i] = new Field(role, name, value);
+            fields[i] = new Field(role, writerField.name(), value);
         }
         node.fields = fields;
         return node;
@@ -332,11 +342,7 @@ final class BinaryPlan {
         Field[] fields = new Field[writerFields.size()];
         for (int i = 0; i < fields.length; i++) {
             Schema.Field field = writerFields.get(i);
-            fields[i] =
-                    new Field(
-                            FIELD_PLAIN,
-                            field.name().getBytes(StandardCharsets.UTF_8),
-                            plain(field.schema()));
+            fields[i] = new Field(FIELD_PLAIN, field.name(), plain(field.schema()));
         }
         node.fields = fields;
         return node;

@@ -61,7 +61,7 @@ final class BinarySealWalk {
     private final BinaryPlan plan;
     private final ByteArrayEncoder plaintext = new ByteArrayEncoder(1024);
     private final ByteArrayEncoder aad = new ByteArrayEncoder(512);
-    private final ByteArrayEncoder output = new ByteArrayEncoder(2048);
+    private final ByteArrayEncoder output = new ByteArrayEncoder(16);
     private final PathBuilder path = new PathBuilder();
     private final byte[] nonce = new byte[Dek.NONCE_BYTES];
     private final int[] slotStart;
@@ -75,6 +75,12 @@ final class BinarySealWalk {
     private boolean[] markedNullable = new boolean[8];
     private int markedCount;
     private int presentCount;
+    private int plaintextLength;
+
+    /** Where the first present marked value starts, and whether the others follow it directly. */
+    private int plaintextStart;
+
+    private boolean contiguous;
 
     private byte[] mapKey = new byte[32];
     private byte[] exactAad = EMPTY;
@@ -114,6 +120,9 @@ final class BinarySealWalk {
         path.truncate(0);
         markedCount = 0;
         presentCount = 0;
+        plaintextLength = 0;
+        plaintextStart = offset;
+        contiguous = true;
         Arrays.fill(slotStart, -1);
         try {
             byte[] orgIdUtf8 = orgIdUtf8(orgId);
@@ -125,9 +134,15 @@ final class BinarySealWalk {
             AssociatedData.patchCount(aad, countAt, presentCount);
             writeBindings();
 
-            int plaintextLength = plaintext.position();
-            byte[] sealed = dek.seal(nonce, exactAad(), plaintext.buffer(), 0, plaintextLength);
-            return writeOutput(offset, sealed, plaintextLength, orgId, recordId, dek);
+            byte[] sealed;
+            if (contiguous) {
+                // The marked values follow each other in the input, which is the plaintext then.
+                sealed = dek.seal(nonce, exactAad(), in, plaintextStart, plaintextLength);
+            } else {
+                copyPlaintext();
+                sealed = dek.seal(nonce, exactAad(), plaintext.buffer(), 0, plaintextLength);
+            }
+            return writeOutput(offset, sealed, orgId, recordId, dek);
         } finally {
             Arrays.fill(plaintext.buffer(), 0, plaintext.position(), (byte) 0);
             in = EMPTY;
@@ -215,11 +230,15 @@ final class BinarySealWalk {
             walkValue(field.node(), null);
         }
         int length = pos - start;
-        plaintext.writeRaw(in, start, length);
-        int mark = path.length();
-        path.appendField(field.nameUtf8());
-        AssociatedData.writeMarkedValue(aad, path, length);
-        path.truncate(mark);
+        if (presentCount == 0) {
+            plaintextStart = start;
+        } else if (start != plaintextStart + plaintextLength) {
+            contiguous = false;
+        }
+        plaintextLength += length;
+        int prefixLength = path.length();
+        byte[] segment = prefixLength == 0 ? field.nameUtf8() : field.dottedNameUtf8();
+        AssociatedData.writeMarkedValue(aad, path.buffer(), prefixLength, segment, length);
         presentCount++;
         addMarked(start, length, nullable);
     }
@@ -237,6 +256,14 @@ final class BinarySealWalk {
         markedLength[markedCount] = length;
         markedNullable[markedCount] = nullable;
         markedCount++;
+    }
+
+    private void copyPlaintext() {
+        for (int i = 0; i < markedCount; i++) {
+            if (markedLength[i] >= 0) {
+                plaintext.writeRaw(in, markedStart[i], markedLength[i]);
+            }
+        }
     }
 
     /** Walks an array of one block followed by the zero count that ends it. */
@@ -356,14 +383,15 @@ final class BinarySealWalk {
         return exactAad;
     }
 
+    /**
+     * Writes the derived record into an array of its exact length: the single-object header, the
+     * unmarked ranges of the input, each marked field as its ciphertext slice, and the envelope.
+     */
     private byte[] writeOutput(
-            int offset,
-            byte[] sealed,
-            int plaintextLength,
-            String orgId,
-            RecordId recordId,
-            Dek dek) {
-        output.reset();
+            int offset, byte[] sealed, String orgId, RecordId recordId, Dek dek) {
+        byte[] envelopeStart = envelopeStart(orgId, dek);
+        byte[] result = new byte[outputLength(offset, envelopeStart, recordId)];
+        output.reset(result);
         output.writeRaw(plan.singleObjectHeader, 0, plan.singleObjectHeader.length);
         int from = offset;
         int sliceAt = 0;
@@ -382,21 +410,47 @@ final class BinarySealWalk {
             from = markedEnd[i];
         }
         output.writeRaw(in, from, limit - from);
-        writeEnvelope(sealed, plaintextLength, orgId, recordId, dek);
-        return output.toByteArray();
-    }
 
-    /** Writes the envelope record in the Avro binary layout of {@link EnvelopeSchema#SCHEMA}. */
-    private void writeEnvelope(
-            byte[] sealed, int plaintextLength, String orgId, RecordId recordId, Dek dek) {
-        byte[] start = envelopeStart(orgId, dek);
-        output.writeRaw(start, 0, start.length);
+        // The envelope, in the Avro binary layout of EnvelopeSchema.SCHEMA.
+        output.writeRaw(envelopeStart, 0, envelopeStart.length);
         output.writeFixed(nonce, 0, Dek.NONCE_BYTES);
         output.writeFixed(sealed, plaintextLength, Dek.TAG_BYTES);
         output.writeBytes(cachedTopicUtf8, 0, cachedTopicUtf8.length);
         output.writeInt(recordId.partition());
         output.writeLong(recordId.offset());
         output.writeFixed(plan.fingerprintBytes, 0, plan.fingerprintBytes.length);
+
+        if (output.position() != result.length || output.buffer() != result) {
+            throw new IllegalStateException(
+                    "sealed record has " + output.position() + " bytes, expected " + result.length);
+        }
+        output.reset(EMPTY);
+        return result;
+    }
+
+    private int outputLength(int offset, byte[] envelopeStart, RecordId recordId) {
+        int length = plan.singleObjectHeader.length + (limit - offset);
+        for (int i = 0; i < markedCount; i++) {
+            length -= markedEnd[i] - markedStart[i];
+            int sliceLength = markedLength[i];
+            if (sliceLength < 0) {
+                length += 1;
+            } else {
+                length +=
+                        (markedNullable[i] ? 1 : 0)
+                                + ByteArrayEncoder.longSize(sliceLength)
+                                + sliceLength;
+            }
+        }
+        return length
+                + envelopeStart.length
+                + Dek.NONCE_BYTES
+                + Dek.TAG_BYTES
+                + ByteArrayEncoder.longSize(cachedTopicUtf8.length)
+                + cachedTopicUtf8.length
+                + ByteArrayEncoder.longSize(recordId.partition())
+                + ByteArrayEncoder.longSize(recordId.offset())
+                + plan.fingerprintBytes.length;
     }
 
     /**

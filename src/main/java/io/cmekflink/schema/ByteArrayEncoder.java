@@ -40,6 +40,22 @@ public final class ByteArrayEncoder extends Encoder {
         position = 0;
     }
 
+    /**
+     * Makes {@code target} the internal array and resets the position, so that a caller who knows
+     * the exact output length can write into the array it returns and skip the copy of {@link
+     * #toByteArray()}. The encoder still grows into a new array when more is written.
+     */
+    public void reset(byte[] target) {
+        buffer = target;
+        position = 0;
+    }
+
+    /** Returns the number of bytes {@link #writeLong} writes for {@code value}. */
+    public static int longSize(long value) {
+        long zigzag = (value << 1) ^ (value >> 63);
+        return (64 - Long.numberOfLeadingZeros(zigzag | 1) + 6) / 7;
+    }
+
     /** Discards everything written after {@code newPosition}. */
     public void truncate(int newPosition) {
         if (newPosition < 0 || newPosition > position) {
