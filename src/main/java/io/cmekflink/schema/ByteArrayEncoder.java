@@ -108,15 +108,24 @@ public final class ByteArrayEncoder extends Encoder {
         writeRawByte(value ? 1 : 0);
     }
 
+    /**
+     * Writes a varint. Near the end of the array it grows the array only by the bytes the value
+     * needs, so that output written into an exact-size array by {@link #reset(byte[])} fits.
+     */
     @Override
     public void writeInt(int value) {
-        ensure(5);
+        if (buffer.length - position < 5) {
+            ensure(longSize(value));
+        }
         position += BinaryData.encodeInt(value, buffer, position);
     }
 
+    /** Writes a varint; see {@link #writeInt}. */
     @Override
     public void writeLong(long value) {
-        ensure(10);
+        if (buffer.length - position < 10) {
+            ensure(longSize(value));
+        }
         position += BinaryData.encodeLong(value, buffer, position);
     }
 

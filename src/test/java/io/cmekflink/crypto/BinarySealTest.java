@@ -39,6 +39,16 @@ class BinarySealTest {
 
     private static final ExecutorService GENERIC_THREAD = Executors.newSingleThreadExecutor();
     private static final RecordId RECORD_ID = new RecordId("records", 3, 1_000_000_007L);
+
+    /** Record ids whose varints take from 1 to 10 bytes, so the envelope's length varies. */
+    private static final List<RecordId> RECORD_IDS =
+            List.of(
+                    new RecordId("records", 0, 0),
+                    new RecordId("r", 1, 63),
+                    new RecordId("records-é", 70_000, 64),
+                    new RecordId("t", Integer.MAX_VALUE, Long.MAX_VALUE),
+                    RECORD_ID);
+
     private static final DerivationOptions OPTIONS =
             DerivationOptions.of(MarkingRules.sensitiveOnly())
                     .withBindingFields(RandomRecords.BINDINGS);
@@ -76,10 +86,14 @@ class BinarySealTest {
          * encryption with the key and nonce of the one before.
          */
         byte[] generic(byte[] avro, String orgId) throws Exception {
+            return generic(avro, orgId, RECORD_ID);
+        }
+
+        byte[] generic(byte[] avro, String orgId, RecordId recordId) throws Exception {
             GenericRecord input = decoder.decode(avro);
             try {
                 return GENERIC_THREAD
-                        .submit(() -> sealer.sealToBytes(input, orgId, RECORD_ID, genericDek))
+                        .submit(() -> sealer.sealToBytes(input, orgId, recordId, genericDek))
                         .get();
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof Exception cause) {
@@ -91,10 +105,14 @@ class BinarySealTest {
 
         /** Seals {@code avro} with the binary walk, placed at offset 3 of a larger array. */
         byte[] direct(byte[] avro, String orgId) throws Exception {
+            return direct(avro, orgId, RECORD_ID);
+        }
+
+        byte[] direct(byte[] avro, String orgId, RecordId recordId) throws Exception {
             byte[] padded = new byte[avro.length + 7];
             Arrays.fill(padded, (byte) 0x55);
             System.arraycopy(avro, 0, padded, 3, avro.length);
-            return walk.seal(padded, 3, avro.length, orgId, RECORD_ID, binaryDek);
+            return walk.seal(padded, 3, avro.length, orgId, recordId, binaryDek);
         }
 
         byte[] sealBinary(byte[] avro, String orgId) throws Exception {
@@ -120,8 +138,9 @@ class BinarySealTest {
             for (int r = 0; r < 40; r++) {
                 GenericRecord record = generator.record(writer);
                 byte[] avro = encode(writer, record);
-                byte[] expected = pair.generic(avro, RandomRecords.ORG);
-                byte[] actual = pair.direct(avro, RandomRecords.ORG);
+                RecordId recordId = RECORD_IDS.get(r % RECORD_IDS.size());
+                byte[] expected = pair.generic(avro, RandomRecords.ORG, recordId);
+                byte[] actual = pair.direct(avro, RandomRecords.ORG, recordId);
                 assertThat(actual).as("schema %d record %d: %s", s, r, writer).isEqualTo(expected);
                 GenericRecord opened = opener.open(opener.decode(actual), pair.genericDek);
                 assertThat(encodeCanonical(writer, opened))
