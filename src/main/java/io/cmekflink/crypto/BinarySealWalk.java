@@ -167,7 +167,7 @@ final class BinarySealWalk {
             Target child = target == null ? null : target.children[i];
             int start = pos;
             switch (field.role()) {
-                case BinaryPlan.FIELD_PLAIN -> walkValue(field.node(), child);
+                case BinaryPlan.FIELD_PLAIN -> walkPlainField(field.node(), child);
                 case BinaryPlan.FIELD_NESTED -> {
                     int mark = path.length();
                     path.appendField(field.nameUtf8());
@@ -180,6 +180,21 @@ final class BinarySealWalk {
                 slotStart[child.slot] = start;
                 slotEnd[child.slot] = pos;
             }
+        }
+    }
+
+    /** Walks an unmarked field, with the most common types inline rather than in a call. */
+    private void walkPlainField(Node node, Target target) {
+        int kind = node.kind;
+        if (kind == BinaryPlan.STRING || kind == BinaryPlan.BYTES) {
+            int length = readLength();
+            pos += length;
+        } else if (kind == BinaryPlan.INT) {
+            readInt();
+        } else if (kind == BinaryPlan.LONG) {
+            readLong();
+        } else {
+            walkValue(node, target);
         }
     }
 
