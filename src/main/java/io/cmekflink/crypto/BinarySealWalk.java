@@ -10,6 +10,7 @@ import io.cmekflink.schema.EnvelopeSchema;
 import io.cmekflink.schema.PathBuilder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import org.apache.avro.io.BinaryData;
 
 /**
  * Seals one record straight from its Avro binary encoding, with no GenericRecord in between, and
@@ -61,7 +62,6 @@ final class BinarySealWalk {
     private final BinaryPlan plan;
     private final ByteArrayEncoder plaintext = new ByteArrayEncoder(1024);
     private final ByteArrayEncoder aad = new ByteArrayEncoder(512);
-    private final ByteArrayEncoder output = new ByteArrayEncoder(16);
     private final PathBuilder path = new PathBuilder();
     private final byte[] nonce = new byte[Dek.NONCE_BYTES];
     private final int[] slotStart;
@@ -183,7 +183,10 @@ final class BinarySealWalk {
         }
     }
 
-    /** Walks an unmarked field, with the most common types inline rather than in a call. */
+    /**
+     * Walks a field's value without marks of its own, with the most common types inline rather than
+     * in a call.
+     */
     private void walkPlainField(Node node, Target target) {
         int kind = node.kind;
         if (kind == BinaryPlan.STRING || kind == BinaryPlan.BYTES) {
@@ -240,9 +243,9 @@ final class BinarySealWalk {
                 addMarked(start, -1, true);
                 return;
             }
-            walkValue(union.branches[branch], null);
+            walkPlainField(union.branches[branch], null);
         } else {
-            walkValue(field.node(), null);
+            walkPlainField(field.node(), null);
         }
         int length = pos - start;
         if (presentCount == 0) {
@@ -405,42 +408,48 @@ final class BinarySealWalk {
     private byte[] writeOutput(
             int offset, byte[] sealed, String orgId, RecordId recordId, Dek dek) {
         byte[] envelopeStart = envelopeStart(orgId, dek);
-        byte[] result = new byte[outputLength(offset, envelopeStart, recordId)];
-        output.reset(result);
-        output.writeRaw(plan.singleObjectHeader, 0, plan.singleObjectHeader.length);
+        byte[] out = new byte[outputLength(offset, envelopeStart, recordId)];
+        // The length is exact, so the writes below index the array directly.
+        int at = copy(plan.singleObjectHeader, 0, plan.singleObjectHeader.length, out, 0);
         int from = offset;
         int sliceAt = 0;
         for (int i = 0; i < markedCount; i++) {
-            output.writeRaw(in, from, markedStart[i] - from);
+            at = copy(in, from, markedStart[i] - from, out, at);
             int length = markedLength[i];
             if (length < 0) {
-                output.writeIndex(0);
+                out[at++] = 0; // union index 0, null
             } else {
                 if (markedNullable[i]) {
-                    output.writeIndex(1);
+                    out[at++] = 2; // union index 1, bytes
                 }
-                output.writeBytes(sealed, sliceAt, length);
+                at += BinaryData.encodeInt(length, out, at);
+                at = copy(sealed, sliceAt, length, out, at);
                 sliceAt += length;
             }
             from = markedEnd[i];
         }
-        output.writeRaw(in, from, limit - from);
+        at = copy(in, from, limit - from, out, at);
 
         // The envelope, in the Avro binary layout of EnvelopeSchema.SCHEMA.
-        output.writeRaw(envelopeStart, 0, envelopeStart.length);
-        output.writeFixed(nonce, 0, Dek.NONCE_BYTES);
-        output.writeFixed(sealed, plaintextLength, Dek.TAG_BYTES);
-        output.writeBytes(cachedTopicUtf8, 0, cachedTopicUtf8.length);
-        output.writeInt(recordId.partition());
-        output.writeLong(recordId.offset());
-        output.writeFixed(plan.fingerprintBytes, 0, plan.fingerprintBytes.length);
+        at = copy(envelopeStart, 0, envelopeStart.length, out, at);
+        at = copy(nonce, 0, Dek.NONCE_BYTES, out, at);
+        at = copy(sealed, plaintextLength, Dek.TAG_BYTES, out, at);
+        at += BinaryData.encodeInt(cachedTopicUtf8.length, out, at);
+        at = copy(cachedTopicUtf8, 0, cachedTopicUtf8.length, out, at);
+        at += BinaryData.encodeInt(recordId.partition(), out, at);
+        at += BinaryData.encodeLong(recordId.offset(), out, at);
+        at = copy(plan.fingerprintBytes, 0, plan.fingerprintBytes.length, out, at);
 
-        if (output.position() != result.length || output.buffer() != result) {
+        if (at != out.length) {
             throw new IllegalStateException(
-                    "sealed record has " + output.position() + " bytes, expected " + result.length);
+                    "sealed record has " + at + " bytes, expected " + out.length);
         }
-        output.reset(EMPTY);
-        return result;
+        return out;
+    }
+
+    private static int copy(byte[] source, int from, int length, byte[] target, int at) {
+        System.arraycopy(source, from, target, at, length);
+        return at + length;
     }
 
     private int outputLength(int offset, byte[] envelopeStart, RecordId recordId) {
