@@ -42,6 +42,16 @@ final class BinaryPlan {
     static final int UNION = 12;
     static final int RECORD = 13;
 
+    /**
+     * Field codes of unmarked fields whose types the walk skips inline: role {@link #FIELD_PLAIN}
+     * (0) times 16 plus the kind.
+     */
+    static final int PLAIN_INT = INT;
+
+    static final int PLAIN_LONG = LONG;
+    static final int PLAIN_STRING = STRING;
+    static final int PLAIN_BYTES = BYTES;
+
     /** A field copied as it is, or walked further without marks of its own. */
     static final int FIELD_PLAIN = 0;
 
@@ -76,6 +86,12 @@ final class BinaryPlan {
         byte[][] branchNames;
 
         Field[] fields;
+
+        /**
+         * For a record, one code per field: {@code role * 16 + kind} of the field's node, so that
+         * the walk dispatches on one int without loading the field and node objects.
+         */
+        int[] fieldCodes;
 
         Node(int kind, boolean marking) {
             this.kind = kind;
@@ -251,6 +267,7 @@ final class BinaryPlan {
             fields[i] = new Field(role, writerField.name(), value);
         }
         node.fields = fields;
+        node.fieldCodes = fieldCodes(fields);
         return node;
     }
 
@@ -345,7 +362,16 @@ final class BinaryPlan {
             fields[i] = new Field(FIELD_PLAIN, field.name(), plain(field.schema()));
         }
         node.fields = fields;
+        node.fieldCodes = fieldCodes(fields);
         return node;
+    }
+
+    private static int[] fieldCodes(Field[] fields) {
+        int[] codes = new int[fields.length];
+        for (int i = 0; i < fields.length; i++) {
+            codes[i] = fields[i].role() * 16 + fields[i].node().kind;
+        }
+        return codes;
     }
 
     /**

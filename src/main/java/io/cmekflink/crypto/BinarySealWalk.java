@@ -161,25 +161,38 @@ final class BinarySealWalk {
     }
 
     private void walkRecord(Node node, Target target) {
-        Field[] fields = node.fields;
-        for (int i = 0; i < fields.length; i++) {
-            Field field = fields[i];
-            Target child = target == null ? null : target.children[i];
+        int[] codes = node.fieldCodes;
+        for (int i = 0; i < codes.length; i++) {
             int start = pos;
-            switch (field.role()) {
-                case BinaryPlan.FIELD_PLAIN -> walkPlainField(field.node(), child);
-                case BinaryPlan.FIELD_NESTED -> {
-                    int mark = path.length();
-                    path.appendField(field.nameUtf8());
-                    walkValue(field.node(), child);
-                    path.truncate(mark);
+            switch (codes[i]) {
+                case BinaryPlan.PLAIN_STRING, BinaryPlan.PLAIN_BYTES -> {
+                    int length = readLength();
+                    pos += length;
                 }
-                default -> walkMarked(field);
+                case BinaryPlan.PLAIN_INT -> readInt();
+                case BinaryPlan.PLAIN_LONG -> readLong();
+                default -> walkField(node.fields[i], target == null ? null : target.children[i]);
             }
-            if (child != null && child.slot >= 0) {
-                slotStart[child.slot] = start;
-                slotEnd[child.slot] = pos;
+            if (target != null) {
+                Target child = target.children[i];
+                if (child != null && child.slot >= 0) {
+                    slotStart[child.slot] = start;
+                    slotEnd[child.slot] = pos;
+                }
             }
+        }
+    }
+
+    private void walkField(Field field, Target child) {
+        switch (field.role()) {
+            case BinaryPlan.FIELD_PLAIN -> walkValue(field.node(), child);
+            case BinaryPlan.FIELD_NESTED -> {
+                int mark = path.length();
+                path.appendField(field.nameUtf8());
+                walkValue(field.node(), child);
+                path.truncate(mark);
+            }
+            default -> walkMarked(field);
         }
     }
 
