@@ -14,10 +14,10 @@ import org.apache.avro.generic.GenericData;
  * The walk of {@link BinarySealWalk} over the Avro binary encoding of one writer schema, compiled
  * once: a graph of nodes that mirrors the writer schema, with the marks of the derived schema.
  *
- * <p>There are two kinds of nodes. Plain nodes only validate and skip a value; every part of the
- * writer schema has one, and the values of marked fields are walked with them. Marking nodes exist
- * for the parts that contain marked fields, outside marked values, and say where marked fields
- * start and which path segments they get. A recursive record type points back to its own node.
+ * <p>There are two kinds of nodes. Plain nodes only validate and skip a value. Every part of the
+ * writer schema has one, and the walk uses them inside marked values too. Marking nodes exist for
+ * the parts outside marked values that contain marked fields: they record where marked fields start
+ * and which path segments they get. A recursive record type points back to its own node.
  *
  * <p>{@link #unsupportedReason} is non-null when records of this schema cannot be sealed from their
  * binary encoding without risking output that differs from the GenericRecord path, so every record
@@ -115,8 +115,8 @@ final class BinaryPlan {
 
     /**
      * A node of the tree of record fields that lead to the org id field and the binding fields.
-     * {@code children[i]} follows field {@code i}; {@code slot} is -1 or the slot whose field ends
-     * here: {@link #ORG_ID_SLOT} or 1 plus the binding's index.
+     * {@code children[i]} follows field {@code i}. {@code slot} is -1, or the slot of the field
+     * that ends here: {@link #ORG_ID_SLOT} or 1 plus the binding's index.
      */
     static final class Target {
         final Target[] children;

@@ -8,6 +8,7 @@ import io.cmekflink.dek.DekExhaustedException;
 import io.cmekflink.schema.ByteArrayEncoder;
 import io.cmekflink.schema.EnvelopeSchema;
 import io.cmekflink.schema.PathBuilder;
+import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.apache.avro.io.BinaryData;
@@ -18,10 +19,11 @@ import org.apache.avro.io.BinaryData;
  * id.
  *
  * <p>It walks the whole input with the {@link BinaryPlan} before it seals: it validates every
- * value, copies each marked value's encoding into the plaintext buffer, writes the associated data
- * and notes where the marked fields, the org id field and the binding fields are. Only then does it
- * seal once, and it writes the derived record from the unmarked byte ranges of the input, the
- * ciphertext slices and the envelope.
+ * value, writes the associated data and notes where the marked fields, the org id field and the
+ * binding fields are. Only then does it seal once. The plaintext is the input range of the marked
+ * values when they follow each other, as in most flat records, and otherwise a copy of them in the
+ * plaintext buffer. It then writes the derived record from the unmarked byte ranges of the input,
+ * the ciphertext slices and the envelope.
  *
  * <p>The GenericRecord path decodes the input and encodes it again, so its output equals the input
  * bytes only where the input is canonical. Wherever that is not certain, the walk throws {@link
@@ -77,9 +79,10 @@ final class BinarySealWalk {
     private int presentCount;
     private int plaintextLength;
 
-    /** Where the first present marked value starts, and whether the others follow it directly. */
+    /** The input position of the first present marked value. */
     private int plaintextStart;
 
+    /** Whether each present marked value starts where the one before it ends. */
     private boolean contiguous;
 
     private byte[] mapKey = new byte[32];
@@ -94,7 +97,10 @@ final class BinarySealWalk {
     private String cachedTopic = "";
     private byte[] cachedTopicUtf8 = EMPTY;
     private byte[] cachedAadStart = EMPTY;
-    private Dek cachedDek;
+
+    /** The DEK of {@link #cachedEnvelopeStart}, held weakly so that this walk never keeps it. */
+    private WeakReference<Dek> cachedDek = new WeakReference<>(null);
+
     private String cachedEnvelopeOrgId = "";
     private byte[] cachedEnvelopeStart = EMPTY;
 
@@ -496,7 +502,7 @@ final class BinarySealWalk {
      * purpose} are written in sorted order, as every map.
      */
     private byte[] envelopeStart(String orgId, Dek dek) {
-        if (dek != cachedDek || !orgId.equals(cachedEnvelopeOrgId)) {
+        if (dek != cachedDek.get() || !orgId.equals(cachedEnvelopeOrgId)) {
             ByteArrayEncoder start = new ByteArrayEncoder(512);
             start.writeInt(EnvelopeSchema.FORMAT_VERSION);
             start.writeString(dek.keyArn());
@@ -509,7 +515,7 @@ final class BinarySealWalk {
             start.writeString(EncryptionContext.PURPOSE);
             start.writeMapEnd();
             cachedEnvelopeStart = start.toByteArray();
-            cachedDek = dek;
+            cachedDek = new WeakReference<>(dek);
             cachedEnvelopeOrgId = orgId;
         }
         return cachedEnvelopeStart;

@@ -84,16 +84,19 @@ public final class RecordSealer {
      * same DEK state and record id. The record is sealed from its encoding directly, without a
      * GenericRecord, unless the encoding is not canonical (several array or map blocks, map keys
      * out of order, varints longer than needed, NaN floats) or the writer schema sets {@code
-     * avro.java.string}; such records are decoded and sealed like {@link #sealToBytes}, which
+     * avro.java.string}. Such records are decoded and sealed like {@link #sealToBytes}, which
      * produces the same bytes and the same errors.
+     *
+     * <p>{@code avro} is neither changed nor kept after the call. Like every method of this class,
+     * it may be called from any thread, because each thread uses its own buffers.
      *
      * @param orgId the org the record belongs to; must equal the record's org id field
      * @param recordId the record's source position
      * @throws MalformedRecordException when the bytes are not exactly one record of the writer
      *     schema; nothing was sealed
      * @throws DekExhaustedException when {@code dek} has no encryptions left; nothing was sealed
-     * @throws IllegalArgumentException when the record names another org; the message names the
-     *     field path, never values
+     * @throws IllegalArgumentException when the record's org id field contains another org or null;
+     *     the message names the field path and both org ids, never a marked value
      */
     public byte[] sealBinary(
             byte[] avro, int offset, int length, String orgId, RecordId recordId, Dek dek)

@@ -107,7 +107,7 @@ final class RandomRecords {
         return Schema.create(PRIMITIVES[random.nextInt(PRIMITIVES.length)]);
     }
 
-    /** A union of null, a record and a string or long, with null at a random position. */
+    /** Builds a union of null, a record and a string or long, with null at a random position. */
     private Schema multiBranchUnion(int depth) {
         List<Schema> branches = new ArrayList<>();
         branches.add(randomRecord(depth));
