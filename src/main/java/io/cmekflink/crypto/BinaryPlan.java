@@ -257,6 +257,7 @@ final class BinaryPlan {
             if (DerivedSchema.isMarked(derivedField)) {
                 value = plain(writerField.schema());
                 role = derivedField.schema().isUnion() ? FIELD_MARKED_NULLABLE : FIELD_MARKED;
+                checkMarkedLayout(writerField, derivedField.schema());
             } else if (schema.containsMarks(derivedField.schema())) {
                 value = marking(writerField.schema(), derivedField.schema());
                 role = FIELD_NESTED;
@@ -364,6 +365,25 @@ final class BinaryPlan {
         node.fields = fields;
         node.fieldCodes = fieldCodes(fields);
         return node;
+    }
+
+    /**
+     * Marks the schema unsupported unless a marked field is derived as the walk writes it: {@code
+     * bytes}, or {@code ["null","bytes"]} for a union with null, whose null branch is then index 0
+     * and whose bytes branch is index 1.
+     */
+    private void checkMarkedLayout(Schema.Field writerField, Schema derived) {
+        boolean nullable = writerField.schema().isUnion() && writerField.schema().isNullable();
+        boolean expected =
+                nullable
+                        ? derived.isUnion()
+                                && derived.getTypes().size() == 2
+                                && derived.getTypes().get(0).getType() == Schema.Type.NULL
+                                && derived.getTypes().get(1).getType() == Schema.Type.BYTES
+                        : derived.getType() == Schema.Type.BYTES;
+        if (unsupported == null && !expected) {
+            unsupported = "marked field " + writerField.name() + " has the derived type " + derived;
+        }
     }
 
     private static int[] fieldCodes(Field[] fields) {
