@@ -41,16 +41,8 @@ public final class ByteArrayEncoder extends Encoder {
     }
 
     /**
-     * Makes {@code target} the internal array and resets the position, so that a caller who knows
-     * the exact output length can write into the array it returns and skip the copy of {@link
-     * #toByteArray()}. The encoder still grows into a new array when more is written.
+     * Returns the number of bytes {@link #writeLong} and {@link #writeInt} write for {@code value}.
      */
-    public void reset(byte[] target) {
-        buffer = target;
-        position = 0;
-    }
-
-    /** Returns the number of bytes {@link #writeLong} writes for {@code value}. */
     public static int longSize(long value) {
         long zigzag = (value << 1) ^ (value >> 63);
         return (64 - Long.numberOfLeadingZeros(zigzag | 1) + 6) / 7;
@@ -108,24 +100,15 @@ public final class ByteArrayEncoder extends Encoder {
         writeRawByte(value ? 1 : 0);
     }
 
-    /**
-     * Writes a varint. Near the end of the array it grows the array only by the bytes the value
-     * needs, so that output written into an exact-size array by {@link #reset(byte[])} fits.
-     */
     @Override
     public void writeInt(int value) {
-        if (buffer.length - position < 5) {
-            ensure(longSize(value));
-        }
+        ensure(5);
         position += BinaryData.encodeInt(value, buffer, position);
     }
 
-    /** Writes a varint; see {@link #writeInt}. */
     @Override
     public void writeLong(long value) {
-        if (buffer.length - position < 10) {
-            ensure(longSize(value));
-        }
+        ensure(10);
         position += BinaryData.encodeLong(value, buffer, position);
     }
 
