@@ -56,10 +56,24 @@ public final class AssociatedData {
             byte[] topic,
             RecordId recordId,
             byte[] schemaFingerprint) {
+        writeHeaderStart(out, orgId, recordFullName, topic);
+        writeHeaderEnd(out, recordId, schemaFingerprint);
+    }
+
+    /**
+     * Writes the header up to the record id topic, the part that stays the same for the records of
+     * one org and topic.
+     */
+    static void writeHeaderStart(
+            ByteArrayEncoder out, byte[] orgId, byte[] recordFullName, byte[] topic) {
         out.writeIntBigEndian(LAYOUT_VERSION);
         writeString(out, orgId, orgId.length);
         writeString(out, recordFullName, recordFullName.length);
         writeString(out, topic, topic.length);
+    }
+
+    /** Writes the rest of the header after {@link #writeHeaderStart}. */
+    static void writeHeaderEnd(ByteArrayEncoder out, RecordId recordId, byte[] schemaFingerprint) {
         out.writeIntBigEndian(recordId.partition());
         out.writeLongBigEndian(recordId.offset());
         out.writeRaw(schemaFingerprint, 0, schemaFingerprint.length);
@@ -82,6 +96,30 @@ public final class AssociatedData {
         writeString(out, path.buffer(), path.length());
         out.writeIntBigEndian(valueLength);
         return at;
+    }
+
+    /** Writes one binding field's entry from its Avro encoding, {@code value[offset, +length)}. */
+    /**
+     * Writes one marked value's entry whose path is {@code prefix[0, prefixLength)} followed by
+     * {@code segment}, as {@link PathBuilder#appendField} would build it, without building it.
+     */
+    static void writeMarkedValue(
+            ByteArrayEncoder out,
+            byte[] prefix,
+            int prefixLength,
+            byte[] segment,
+            int valueLength) {
+        out.writeIntBigEndian(prefixLength + segment.length);
+        out.writeRaw(prefix, 0, prefixLength);
+        out.writeRaw(segment, 0, segment.length);
+        out.writeIntBigEndian(valueLength);
+    }
+
+    static void writeBinding(
+            ByteArrayEncoder out, byte[] path, byte[] value, int offset, int length) {
+        writeString(out, path, path.length);
+        out.writeIntBigEndian(length);
+        out.writeRaw(value, offset, length);
     }
 
     static void writeBinding(

@@ -3,6 +3,8 @@ package io.cmekflink.crypto;
 import io.cmekflink.dek.Dek;
 import io.cmekflink.dek.DekExhaustedException;
 import io.cmekflink.schema.DerivedSchema;
+import io.cmekflink.schema.MalformedRecordException;
+import io.cmekflink.schema.StrictRecordDecoder;
 import java.util.Objects;
 import org.apache.avro.generic.GenericRecord;
 
@@ -25,10 +27,16 @@ import org.apache.avro.generic.GenericRecord;
 public final class RecordSealer {
 
     private final RecordPlan plan;
+    private final BinaryPlan binaryPlan;
+    private final StrictRecordDecoder decoder;
     private final ThreadLocal<SealWalk> walks = ThreadLocal.withInitial(SealWalk::new);
+    private final ThreadLocal<BinarySealWalk> binaryWalks;
 
     private RecordSealer(RecordPlan plan) {
         this.plan = plan;
+        this.binaryPlan = BinaryPlan.compile(plan);
+        this.decoder = new StrictRecordDecoder(plan.schema.writerSchema());
+        this.binaryWalks = ThreadLocal.withInitial(() -> new BinarySealWalk(binaryPlan));
     }
 
     /** Builds a sealer for the writer schema of {@code schema}; compile once, seal many. */
@@ -68,9 +76,60 @@ public final class RecordSealer {
         return walks.get().sealToBytes(plan, input, orgId, recordId, dek);
     }
 
+    /**
+     * Seals the record whose plain Avro binary encoding (writer schema, no header) is {@code
+     * avro[offset, offset + length)} and returns the derived record in single-object encoding.
+     *
+     * <p>The bytes are the same as {@link #sealToBytes} returns for the decoded record, with the
+     * same DEK state and record id. The record is sealed from its encoding directly, without a
+     * GenericRecord, unless the encoding is not canonical (several array or map blocks, map keys
+     * out of order, varints longer than needed, NaN floats) or the writer schema sets {@code
+     * avro.java.string}. Such records are decoded and sealed like {@link #sealToBytes}, which
+     * produces the same bytes and the same errors.
+     *
+     * <p>{@code avro} is neither changed nor kept after the call. Like every method of this class,
+     * it may be called from any thread, because each thread uses its own buffers.
+     *
+     * @param orgId the org the record belongs to; must equal the record's org id field
+     * @param recordId the record's source position
+     * @throws MalformedRecordException when the bytes are not exactly one record of the writer
+     *     schema; nothing was sealed
+     * @throws DekExhaustedException when {@code dek} has no encryptions left; nothing was sealed
+     * @throws IllegalArgumentException when the record's org id field contains another org or null;
+     *     the message names the field path and both org ids, never a marked value
+     */
+    public byte[] sealBinary(
+            byte[] avro, int offset, int length, String orgId, RecordId recordId, Dek dek)
+            throws MalformedRecordException, DekExhaustedException {
+        Objects.requireNonNull(avro, "avro");
+        Objects.checkFromIndexSize(offset, length, avro.length);
+        requireArguments(orgId, recordId, dek);
+        if (binaryPlan.unsupportedReason == null) {
+            try {
+                return binaryWalks.get().seal(avro, offset, length, orgId, recordId, dek);
+            } catch (BinarySealWalk.Fallback e) {
+                // Decoding below produces the exact error of invalid input.
+            }
+        }
+        GenericRecord input = decoder.decode(avro, offset, length);
+        return walks.get().sealToBytes(plan, input, orgId, recordId, dek);
+    }
+
+    /**
+     * Returns why {@link #sealBinary} decodes every record of this schema, or null when it seals
+     * canonical encodings directly.
+     */
+    String binaryUnsupportedReason() {
+        return binaryPlan.unsupportedReason;
+    }
+
     private static void requireArguments(
             GenericRecord input, String orgId, RecordId recordId, Dek dek) {
         Objects.requireNonNull(input, "input");
+        requireArguments(orgId, recordId, dek);
+    }
+
+    private static void requireArguments(String orgId, RecordId recordId, Dek dek) {
         Objects.requireNonNull(orgId, "orgId");
         Objects.requireNonNull(recordId, "recordId");
         Objects.requireNonNull(dek, "dek");

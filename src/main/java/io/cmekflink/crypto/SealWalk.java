@@ -16,6 +16,7 @@ import io.cmekflink.schema.MapKeys;
 import io.cmekflink.schema.PathBuilder;
 import io.cmekflink.schema.SingleObjectEncoding;
 import java.io.IOException;
+import java.lang.ref.WeakReference;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -48,7 +49,10 @@ final class SealWalk {
     private String cachedOrgId = "";
     private byte[] cachedOrgIdUtf8 = new byte[0];
     private Map<String, String> cachedContext = Map.of();
-    private Dek cachedDek;
+
+    /** The DEK of {@link #cachedEdek}, held weakly so that this walk never keeps it. */
+    private WeakReference<Dek> cachedDek = new WeakReference<>(null);
+
     private byte[] cachedEdek;
 
     GenericData.Record seal(
@@ -378,9 +382,9 @@ final class SealWalk {
      * share the copy, which nothing writes to.
      */
     private byte[] edekOf(Dek dek) {
-        if (dek != cachedDek) {
+        if (dek != cachedDek.get()) {
             cachedEdek = dek.edek();
-            cachedDek = dek;
+            cachedDek = new WeakReference<>(dek);
         }
         return cachedEdek;
     }

@@ -33,7 +33,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ForkJoinPool;
-import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
@@ -361,15 +360,16 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                     null,
                     null);
         }
-        GenericRecord input;
+        RecordId id =
+                new RecordId(record.recordIdTopic, record.recordIdPartition, record.recordIdOffset);
+        byte[] value;
         try {
-            input = decoders.get(record.schemaIndex).decode(record.avro);
+            value =
+                    sealers.get(record.schemaIndex)
+                            .sealBinary(record.avro, 0, record.avro.length, record.orgId, id, dek);
         } catch (MalformedRecordException e) {
             return deadLetter(record, ErrorCode.MALFORMED_RECORD, e.getMessage(), null, null);
         }
-        RecordId id =
-                new RecordId(record.recordIdTopic, record.recordIdPartition, record.recordIdOffset);
-        byte[] value = sealers.get(record.schemaIndex).sealToBytes(input, record.orgId, id, dek);
         if (value.length > maxRecordBytes) {
             return deadLetter(
                     record,

@@ -40,6 +40,14 @@ public final class ByteArrayEncoder extends Encoder {
         position = 0;
     }
 
+    /**
+     * Returns the number of bytes {@link #writeLong} and {@link #writeInt} write for {@code value}.
+     */
+    public static int longSize(long value) {
+        long zigzag = (value << 1) ^ (value >> 63);
+        return (64 - Long.numberOfLeadingZeros(zigzag | 1) + 6) / 7;
+    }
+
     /** Discards everything written after {@code newPosition}. */
     public void truncate(int newPosition) {
         if (newPosition < 0 || newPosition > position) {

@@ -46,9 +46,13 @@ import javax.crypto.spec.SecretKeySpec;
  * <ul>
  *   <li>{@code RecordSealer}: Avro encoding of the marked values, one AES-256-GCM seal with the
  *       associated data, and the envelope, written as the encrypted record in single-object
- *       encoding; decryption decodes that record, verifies and opens it, and decodes the values;
+ *       encoding; decryption decodes that record, verifies and opens it, and decodes the values.
+ *       {@code sealRecord} starts from the decoded GenericRecord, {@code sealBinary} from the
+ *       record's Avro binary encoding, as the encrypt job does;
  *   <li>raw JCE AES-256-GCM over the same concatenated encodings, with the same counter nonce and
- *       no associated data: the floor of any design with one seal per record;
+ *       no associated data: the floor of any design with one seal per record. {@code
+ *       sealRawAesGcmWithAad} adds the record sealer's associated data, to show what GHASH over it
+ *       costs;
  *   <li>the AWS Encryption SDK for Java 3.0.2 on the same bytes, with its caching materials manager
  *       over a local AES wrapping key ({@code JceMasterKey}, AES/GCM, no KMS, no network), once
  *       with the unsigned committing suite and once with the default suite (committing, ECDSA P-384
@@ -69,6 +73,7 @@ public class FieldEncryptionBenchmark {
             "arn:aws:kms:eu-west-1:200000000001:key/0b5f4e2c-7a61-4c7e-9d3b-1f2a3b4c5d6e";
 
     private GenericRecord record;
+    private byte[] avro;
     private RecordSealer sealer;
     private RecordOpener opener;
     private Dek dek;
@@ -78,6 +83,7 @@ public class FieldEncryptionBenchmark {
     private long offset;
 
     private byte[] markedEncodings;
+    private byte[] associatedData;
     private SecretKeySpec rawKey;
     private Cipher cipher;
     private byte[] nonce = new byte[Dek.NONCE_BYTES];
@@ -112,6 +118,8 @@ public class FieldEncryptionBenchmark {
         openingDek = Dek.takeOwnershipForDecryption(key.clone(), edek, KEY_ARN);
         sealedRecord = sealer.sealToBytes(record, ORG, new RecordId("records", 0, 0), dek);
         sealedDerived = opener.decode(sealedRecord);
+        avro = BenchRecords.encode(record);
+        associatedData = opener.associatedData(sealedDerived);
 
         markedEncodings = markedEncodings(record);
         rawKey = new SecretKeySpec(key, "AES");
@@ -172,10 +180,40 @@ public class FieldEncryptionBenchmark {
     }
 
     @Benchmark
+    public byte[] sealBinary() throws Exception {
+        return sealer.sealBinary(
+                avro, 0, avro.length, ORG, new RecordId("records", 0, offset++), dek);
+    }
+
+    @Benchmark
     public byte[] sealRawAesGcm() throws Exception {
         ByteBuffer.wrap(nonce).putInt(7).putLong(rawCounter++);
         cipher.init(Cipher.ENCRYPT_MODE, rawKey, new GCMParameterSpec(128, nonce));
         return cipher.doFinal(markedEncodings);
+    }
+
+    /** Raw AES-GCM as above, with the record sealer's associated data of the same record. */
+    @Benchmark
+    public byte[] sealRawAesGcmWithAad() throws Exception {
+        ByteBuffer.wrap(nonce).putInt(7).putLong(rawCounter++);
+        cipher.init(Cipher.ENCRYPT_MODE, rawKey, new GCMParameterSpec(128, nonce));
+        cipher.updateAAD(associatedData);
+        return cipher.doFinal(markedEncodings);
+    }
+
+    /**
+     * Raw AES-GCM with the associated data, then a new array of the sealed record's length filled
+     * with the unmarked bytes and the ciphertext: the floor of any sealer that returns each
+     * encrypted record as a new array.
+     */
+    @Benchmark
+    public byte[] sealRawAesGcmWithAadIntoRecord() throws Exception {
+        byte[] sealed = sealRawAesGcmWithAad();
+        byte[] out = new byte[sealedRecord.length];
+        int unmarked = out.length - sealed.length;
+        System.arraycopy(avro, 0, out, 0, Math.min(unmarked, avro.length));
+        System.arraycopy(sealed, 0, out, unmarked, sealed.length);
+        return out;
     }
 
     @Benchmark
@@ -218,9 +256,11 @@ public class FieldEncryptionBenchmark {
     @org.openjdk.jmh.annotations.TearDown
     public void printOverhead() {
         System.out.printf(
-                "%noverhead bytes: marked values %d, record sealer +%d (whole record %d vs %d"
-                        + " plaintext), raw AES-GCM +%d, SDK unsigned +%d, SDK signed +%d%n",
+                "%noverhead bytes: marked values %d, associated data %d, record sealer +%d (whole"
+                        + " record %d vs %d plaintext), raw AES-GCM +%d, SDK unsigned +%d, SDK"
+                        + " signed +%d%n",
                 markedEncodings.length,
+                associatedData.length,
                 sealedRecord.length - BenchRecords.encode(record).length,
                 sealedRecord.length,
                 BenchRecords.encode(record).length,
