@@ -26,7 +26,6 @@ import io.cmekflink.kms.RequestBudget;
 import io.cmekflink.logging.RateLimitedLog;
 import io.cmekflink.schema.MalformedRecordException;
 import io.cmekflink.schema.SingleObjectEncoding;
-import io.cmekflink.schema.StrictRecordDecoder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -92,7 +91,6 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     private transient StateKeys stateKeys;
     private transient io.cmekflink.crypto.StateSealer stateSealer;
     private transient List<RecordSealer> sealers;
-    private transient List<StrictRecordDecoder> decoders;
     private transient long[] writerFingerprints;
     private transient EncryptMetrics metrics;
     private transient RateLimitedLog deadLetterLog;
@@ -170,11 +168,9 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                             ForkJoinPool.commonPool());
         }
         sealers = new ArrayList<>();
-        decoders = new ArrayList<>();
         writerFingerprints = new long[schemas.size()];
         for (int i = 0; i < schemas.size(); i++) {
             sealers.add(RecordSealer.create(schemas.derived(i)));
-            decoders.add(new StrictRecordDecoder(schemas.writerSchema(i)));
             writerFingerprints[i] = schemas.writerFingerprint(i);
         }
         deadLetterLog = new RateLimitedLog(LOG, 10_000);
