@@ -23,6 +23,10 @@ import picocli.CommandLine.Option;
         })
 public final class BenchCommand implements Callable<Integer> {
 
+    /** The producer's {@code compression.type} values in kafka-clients 4.2. */
+    private static final java.util.List<String> COMPRESSION_TYPES =
+            java.util.List.of("none", "gzip", "snappy", "lz4", "zstd");
+
     @Option(
             names = "--records",
             defaultValue = "100000",
@@ -62,6 +66,14 @@ public final class BenchCommand implements Callable<Integer> {
                     "Kafka sink guarantee: exactly-once or at-least-once (default:"
                             + " ${DEFAULT-VALUE}).")
     String delivery;
+
+    @Option(
+            names = "--compression",
+            defaultValue = "lz4",
+            description =
+                    "compression.type of the jobs' Kafka sinks: none, gzip, snappy, lz4 or zstd"
+                            + " (default: ${DEFAULT-VALUE}, as the job ships).")
+    String compression;
 
     @Option(
             names = "--checkpoint-interval",
@@ -124,7 +136,10 @@ public final class BenchCommand implements Callable<Integer> {
         validate();
         BenchRun.Settings settings =
                 new BenchRun.Settings(
-                        parallelism, delivery, parse("--checkpoint-interval", checkpointInterval));
+                        parallelism,
+                        delivery,
+                        parse("--checkpoint-interval", checkpointInterval),
+                        compression);
         Duration latency = parse("--kms-latency", kmsLatency);
         ObjectNode report;
         try (BenchSetup setup = BenchSetup.start()) {
@@ -184,6 +199,13 @@ public final class BenchCommand implements Callable<Integer> {
         if (!delivery.equals("exactly-once") && !delivery.equals("at-least-once")) {
             throw new UserException(
                     "--delivery must be exactly-once or at-least-once, got " + delivery);
+        }
+        if (!COMPRESSION_TYPES.contains(compression)) {
+            throw new UserException(
+                    "--compression must be one of "
+                            + String.join(", ", COMPRESSION_TYPES)
+                            + ", got "
+                            + compression);
         }
         if (skew && (scaling || plot != null)) {
             throw new UserException(

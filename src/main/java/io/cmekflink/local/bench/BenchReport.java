@@ -36,6 +36,7 @@ final class BenchReport {
         report.put("rounds", options.rounds());
         report.put("delivery_guarantee", options.settings().deliveryGuarantee());
         report.put("checkpoint_interval_ms", options.settings().checkpointInterval().toMillis());
+        report.put("sink_compression", options.settings().compression());
         report.put("marked_fields", BenchRecords.MARKED_FIELDS);
 
         ArrayNode runs = report.putArray("runs");
@@ -51,7 +52,7 @@ final class BenchReport {
                 run.put("records_per_second", Math.round(r.recordsPerSecond));
                 run.put("dead_letters", r.deadLetters);
                 if (r.jobLogBytesPerRecord > 0) {
-                    run.put("log_bytes_per_record_lz4", round1(r.jobLogBytesPerRecord));
+                    run.put("log_bytes_per_record", round1(r.jobLogBytesPerRecord));
                 }
             }
             spread(rates, v.label, Stats.Spread.of(values), 0);

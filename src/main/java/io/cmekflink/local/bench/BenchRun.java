@@ -31,7 +31,11 @@ final class BenchRun {
     private static final Duration TIMEOUT = Duration.ofMinutes(10);
 
     /** Settings shared by every run of one benchmark. */
-    record Settings(int parallelism, String deliveryGuarantee, Duration checkpointInterval) {}
+    record Settings(
+            int parallelism,
+            String deliveryGuarantee,
+            Duration checkpointInterval,
+            String compression) {}
 
     /** The measurements of one run. */
     static final class Result {
@@ -192,7 +196,7 @@ final class BenchRun {
                 checkpoint.interval: %dms
                 delivery.guarantee: %s
                 kms: {local-region: %s, endpoint: "%s"}
-                kafka: {bootstrap.servers: "%s"}
+                kafka: {bootstrap.servers: "%s", compression.type: %s}
                 hot-orgs.ids: [%s]
                 flink:
                   rest.bind-address: 127.0.0.1
@@ -216,6 +220,7 @@ final class BenchRun {
                                 BenchSetup.REGION,
                                 setup.kms().endpoint(),
                                 setup.bootstrapServers(),
+                                settings.compression(),
                                 String.join(", ", hotOrgs),
                                 settings.parallelism(),
                                 setup.checkpointDir(runId).toUri());

@@ -114,7 +114,10 @@ final class Scaling {
 
     private BenchRun.Settings settings(int parallelism) {
         return new BenchRun.Settings(
-                parallelism, base.deliveryGuarantee(), base.checkpointInterval());
+                parallelism,
+                base.deliveryGuarantee(),
+                base.checkpointInterval(),
+                base.compression());
     }
 
     private BenchRun.Result measure(BenchRun runner, Variant variant, int orgs, int round)
