@@ -569,35 +569,16 @@ final class BinarySealWalk {
         return (int) count;
     }
 
-    /** Reads a zigzag varint int in its shortest encoding. */
+    /**
+     * Reads a zigzag varint int in its shortest encoding. A shortest encoding decodes into the int
+     * range exactly when it has at most 5 bytes, so the long reader's range check suffices.
+     */
     private int readInt() {
-        int p = pos;
-        if (p >= limit) {
+        long value = readLong();
+        if (value < Integer.MIN_VALUE || value > Integer.MAX_VALUE) {
             throw FALLBACK;
         }
-        int b = in[p++];
-        if (b >= 0) {
-            pos = p;
-            return (b >>> 1) ^ -(b & 1);
-        }
-        int raw = b & 0x7F;
-        for (int shift = 7; ; shift += 7) {
-            if (p >= limit) {
-                throw FALLBACK;
-            }
-            b = in[p++] & 0xFF;
-            if (shift == 28 && b > 0x0F) {
-                throw FALLBACK;
-            }
-            raw |= (b & 0x7F) << shift;
-            if (b < 0x80) {
-                if (b == 0) {
-                    throw FALLBACK;
-                }
-                pos = p;
-                return (raw >>> 1) ^ -(raw & 1);
-            }
-        }
+        return (int) value;
     }
 
     /** Reads a zigzag varint long in its shortest encoding. */

@@ -95,8 +95,8 @@ public final class RecordSealer {
      * @throws MalformedRecordException when the bytes are not exactly one record of the writer
      *     schema; nothing was sealed
      * @throws DekExhaustedException when {@code dek} has no encryptions left; nothing was sealed
-     * @throws IllegalArgumentException when the record's org id field contains another org or null;
-     *     the message names the field path and both org ids, never a marked value
+     * @throws IllegalArgumentException when the record's org id field contains another org or null.
+     *     The message names the field path and both org ids, never a marked value
      */
     public byte[] sealBinary(
             byte[] avro, int offset, int length, String orgId, RecordId recordId, Dek dek)

@@ -124,7 +124,7 @@ class HotOrgsTest {
     }
 
     @Test
-    void routingKeyOfSaltZeroIsTheOrgId() {
+    void routingKeySaltZeroPlain() {
         assertThat(HotOrgs.routingKey("org-a", 0)).isEqualTo("org-a");
         assertThat(HotOrgs.routingKey("org-a", 7)).isEqualTo("org-a\u00007");
     }

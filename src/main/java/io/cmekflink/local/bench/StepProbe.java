@@ -149,7 +149,7 @@ final class StepProbe {
             return next;
         }
 
-        /** Records how many DEKs the instance's encrypt step holds now. */
+        /** Records the number of DEKs that the instance's encrypt step caches now. */
         void cachedDeks(long deks) {
             cachedDeks = deks;
         }
