@@ -28,11 +28,17 @@ import io.cmekflink.schema.MalformedRecordException;
 import io.cmekflink.schema.SingleObjectEncoding;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.streaming.api.functions.async.CollectionSupplier;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import org.slf4j.Logger;
@@ -49,6 +55,11 @@ import org.slf4j.LoggerFactory;
  * normally with a dead letter, because an exceptional completion would fail the task and restart
  * the job. The one exception is a record sealed in state under the platform state key that fails to
  * open: it fails the task, so that the restored checkpoint still contains it.
+ *
+ * <p>The function bounds each record's wait by {@code async.timeout} itself, and {@link
+ * EncryptJob#encryptStep} runs it under async I/O without Flink's timeout. Flink's timeout arms a
+ * timer for every element, even when the DEK is cached, and each timer wakes the timer thread. Here
+ * only records that wait for KMS get a timer.
  */
 public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecord> {
 
@@ -94,6 +105,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     private transient long[] writerFingerprints;
     private transient EncryptMetrics metrics;
     private transient RateLimitedLog deadLetterLog;
+    private transient ScheduledThreadPoolExecutor timeouts;
 
     public EncryptFunction(JobConfig config) {
         this.schemas = JobSchemas.of(config);
@@ -125,6 +137,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     @Override
     public void open(OpenContext openContext) {
         metrics = new EncryptMetrics(getRuntimeContext().getMetricGroup());
+        timeouts = timeoutThread(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
         KmsClients.checkCredentials();
         clients = new KmsClients(kmsSettings);
         int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
@@ -186,6 +199,22 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                 Durations.format(dekSettings.maxAge()));
     }
 
+    /** Creates the daemon thread that fires the deadlines of this instance's waiting records. */
+    private static ScheduledThreadPoolExecutor timeoutThread(int subtask) {
+        ScheduledThreadPoolExecutor executor =
+                new ScheduledThreadPoolExecutor(
+                        1,
+                        runnable -> {
+                            Thread thread =
+                                    new Thread(runnable, "encrypt-step-deadlines-" + subtask);
+                            thread.setDaemon(true);
+                            return thread;
+                        });
+        // A cancelled deadline leaves the queue at once, so completed records are not retained.
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
+    }
+
     /** Applies what the health checks find to the DEK cache. */
     private final class HealthListener implements KeyHealthChecker.Listener {
         @Override
@@ -222,6 +251,9 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                     "encrypt step {} closing after {} records encrypted in this run",
                     getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
                     metrics.encryptedCount());
+        }
+        if (timeouts != null) {
+            timeouts.shutdownNow();
         }
         if (health != null) {
             health.close();
@@ -262,7 +294,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                 case Routed.SEAL_DEAD_LETTER ->
                         finish(
                                 result,
-                                routed.record,
+                                routed,
                                 Stage.valueOf(routed.stage),
                                 ErrorCode.valueOf(routed.errorCode),
                                 routed.message,
@@ -303,7 +335,8 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         if (dek.isDone()) {
             complete(routed, result, dek, attempt);
         } else {
-            dek.whenComplete((ignored, error) -> complete(routed, result, dek, attempt));
+            ResultFuture<OutputRecord> bounded = withDeadline(routed, result);
+            dek.whenComplete((ignored, error) -> complete(routed, bounded, dek, attempt));
         }
     }
 
@@ -313,15 +346,15 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
             CompletableFuture<Dek> dekFuture,
             int attempt) {
         try {
+            if (routed.isTimedOut()) {
+                // The record already became a dead letter; sealing it would waste an encryption.
+                return;
+            }
             Dek dek;
             try {
                 dek = dekFuture.join();
             } catch (RuntimeException e) {
                 kmsFailure(routed, KmsErrors.unwrap(e), result);
-                return;
-            }
-            if (routed.isTimedOut()) {
-                // The record already became a dead letter; sealing it would waste an encryption.
                 return;
             }
             OutputRecord out;
@@ -424,7 +457,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         }
         finish(
                 result,
-                routed.record,
+                routed,
                 Stage.ENCRYPT,
                 ErrorCode.fromKms(e.kind()),
                 e.getMessage(),
@@ -439,37 +472,36 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
      */
     private void finish(
             ResultFuture<OutputRecord> result,
-            ParsedRecord record,
+            Routed routed,
             Stage stage,
             ErrorCode code,
             String message,
             String keyArn,
             DeadLetterKms kms) {
+        ParsedRecord record = routed.record;
         if (platformDeks == null || !code.sealable()) {
             result.complete(List.of(deadLetter(record, stage, code, message, keyArn, kms, null)));
             return;
         }
-        platformDeks
-                .dekFor(PLATFORM, platformKeyArn)
-                .whenComplete(
-                        (dek, error) -> {
-                            byte[] sealed = null;
-                            String note = message;
-                            try {
-                                if (error == null) {
-                                    sealed = sealInput(record, dek);
-                                } else {
-                                    note = message + "; " + sealingFailed(error);
-                                }
-                            } catch (RuntimeException | DekExhaustedException e) {
-                                note = message + "; " + sealingFailed(e);
-                            }
-                            result.complete(
-                                    List.of(
-                                            deadLetter(
-                                                    record, stage, code, note, keyArn, kms,
-                                                    sealed)));
-                        });
+        CompletableFuture<Dek> platformDek = platformDeks.dekFor(PLATFORM, platformKeyArn);
+        ResultFuture<OutputRecord> bounded =
+                platformDek.isDone() ? result : withDeadline(routed, result);
+        platformDek.whenComplete(
+                (dek, error) -> {
+                    byte[] sealed = null;
+                    String note = message;
+                    try {
+                        if (error == null) {
+                            sealed = sealInput(record, dek);
+                        } else {
+                            note = message + "; " + sealingFailed(error);
+                        }
+                    } catch (RuntimeException | DekExhaustedException e) {
+                        note = message + "; " + sealingFailed(e);
+                    }
+                    bounded.complete(
+                            List.of(deadLetter(record, stage, code, note, keyArn, kms, sealed)));
+                });
     }
 
     private static byte[] sealInput(ParsedRecord record, Dek dek) throws DekExhaustedException {
@@ -501,24 +533,101 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                 null);
     }
 
-    @Override
-    public void timeout(Routed queued, ResultFuture<OutputRecord> result) {
-        queued.timedOut = true;
-        Routed routed = opened(queued);
-        if (routed.record == null) {
-            result.complete(List.of());
+    /**
+     * Returns {@code result} bounded by {@code async.timeout} from now. A record that has not
+     * completed by then completes with a {@code KMS_UNAVAILABLE} dead letter, and its later
+     * completion is dropped. A result that already has a deadline is returned unchanged, so a
+     * record that tries another DEK keeps its first deadline.
+     */
+    private ResultFuture<OutputRecord> withDeadline(
+            Routed routed, ResultFuture<OutputRecord> result) {
+        if (result instanceof Deadline) {
+            return result;
+        }
+        Deadline deadline = new Deadline(result);
+        deadline.arm(
+                timeouts.schedule(
+                        () -> expire(routed, deadline),
+                        asyncTimeout.toNanos(),
+                        TimeUnit.NANOSECONDS));
+        return deadline;
+    }
+
+    private void expire(Routed routed, Deadline deadline) {
+        if (!deadline.claim()) {
             return;
         }
-        result.complete(
-                List.of(
-                        deadLetter(
-                                routed.record,
-                                ErrorCode.KMS_UNAVAILABLE,
-                                "no data key within async.timeout ("
-                                        + Durations.format(asyncTimeout)
-                                        + ")",
-                                routed.keyArn,
-                                null)));
+        // Set before the dead letter is built, so that a DEK arriving now seals nothing.
+        routed.timedOut = true;
+        OutputRecord letter;
+        try {
+            letter =
+                    deadLetter(
+                            routed.record,
+                            ErrorCode.KMS_UNAVAILABLE,
+                            "no data key within async.timeout ("
+                                    + Durations.format(asyncTimeout)
+                                    + ")",
+                            routed.keyArn,
+                            null);
+        } catch (RuntimeException e) {
+            letter = internalError(routed, e);
+        }
+        deadline.result.complete(List.of(letter));
+    }
+
+    /**
+     * A result with a deadline. Whichever comes first, the record's own completion or the timer,
+     * completes it, and the other does nothing.
+     */
+    private static final class Deadline implements ResultFuture<OutputRecord> {
+        private final ResultFuture<OutputRecord> result;
+        private final AtomicBoolean claimed = new AtomicBoolean();
+        private volatile ScheduledFuture<?> timer;
+
+        Deadline(ResultFuture<OutputRecord> result) {
+            this.result = result;
+        }
+
+        void arm(ScheduledFuture<?> timer) {
+            this.timer = timer;
+            if (claimed.get()) {
+                timer.cancel(false);
+            }
+        }
+
+        /** Returns true for the one caller that may complete the result, false for any other. */
+        boolean claim() {
+            if (!claimed.compareAndSet(false, true)) {
+                return false;
+            }
+            ScheduledFuture<?> armed = timer;
+            if (armed != null) {
+                armed.cancel(false);
+            }
+            return true;
+        }
+
+        @Override
+        public void complete(Collection<OutputRecord> outputs) {
+            if (claim()) {
+                result.complete(outputs);
+            }
+        }
+
+        @Override
+        public void complete(CollectionSupplier<OutputRecord> outputs) {
+            if (claim()) {
+                result.complete(outputs);
+            }
+        }
+
+        @Override
+        public void completeExceptionally(Throwable error) {
+            if (claim()) {
+                result.completeExceptionally(error);
+            }
+        }
     }
 
     /** AWS error details of a dead letter. */

@@ -17,6 +17,7 @@ import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.async.AsyncFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,15 +93,26 @@ public final class EncryptJob {
 
     /** The encrypt step: {@link EncryptFunction} under ordered async I/O. */
     public static final JobStep<Routed> ENCRYPT_STEP =
-            (routed, config) ->
-                    AsyncDataStream.orderedWait(
-                                    routed,
-                                    encryptFunction(config),
-                                    config.get(JobOptions.ASYNC_TIMEOUT).toMillis(),
-                                    TimeUnit.MILLISECONDS,
-                                    config.get(JobOptions.ASYNC_CAPACITY))
-                            .name("encrypt")
-                            .uid(UID_ENCRYPT);
+            (routed, config) -> encryptStep(routed, encryptFunction(config), config);
+
+    /**
+     * Runs {@code function}, the encrypt function or a step that wraps it, under ordered async I/O
+     * with {@code async.capacity} and without Flink's own timeout: {@link EncryptFunction} enforces
+     * {@code async.timeout} on the records that wait for KMS.
+     */
+    public static SingleOutputStreamOperator<OutputRecord> encryptStep(
+            DataStream<Routed> routed,
+            AsyncFunction<Routed, OutputRecord> function,
+            JobConfig config) {
+        return AsyncDataStream.orderedWait(
+                        routed,
+                        function,
+                        0,
+                        TimeUnit.MILLISECONDS,
+                        config.get(JobOptions.ASYNC_CAPACITY))
+                .name("encrypt")
+                .uid(UID_ENCRYPT);
+    }
 
     /**
      * Creates the job's encrypt function, limited to the output topic's maximum message size. Also

@@ -18,12 +18,7 @@ import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
-import org.apache.flink.api.common.serialization.SerializerConfigImpl;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.streaming.api.datastream.AsyncDataStream;
-import org.apache.flink.streaming.api.operators.async.AsyncWaitOperatorFactory;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -122,24 +117,10 @@ class SchemaVersionsTest {
 
     private static OutputRecord encrypt(JobConfig config, ParsedRecord parsed, String arn)
             throws Exception {
-        var harness =
-                new OneInputStreamOperatorTestHarness<Routed, OutputRecord>(
-                        new AsyncWaitOperatorFactory<>(
-                                new EncryptFunction(config),
-                                30_000,
-                                10,
-                                AsyncDataStream.OutputMode.ORDERED),
-                        TypeInformation.of(Routed.class)
-                                .createSerializer(new SerializerConfigImpl()));
-        harness.open();
+        var harness = EncryptStepHarness.open(config);
         harness.processElement(new StreamRecord<>(Routed.record(parsed, arn)));
         harness.endInput();
-        List<OutputRecord> outs = new ArrayList<>();
-        for (Object o : harness.getOutput()) {
-            if (o instanceof StreamRecord<?> sr) {
-                outs.add((OutputRecord) sr.getValue());
-            }
-        }
+        List<OutputRecord> outs = EncryptStepHarness.outputs(harness);
         harness.close();
         assertThat(outs).hasSize(1);
         return outs.get(0);

@@ -256,14 +256,8 @@ final class BenchRun {
 
     private static JobStep<Routed> timedEncrypt(String runId) {
         return (routed, config) ->
-                AsyncDataStream.orderedWait(
-                                routed,
-                                new TimedStep<>(EncryptJob.encryptFunction(config), runId),
-                                config.get(io.cmekflink.config.JobOptions.ASYNC_TIMEOUT).toMillis(),
-                                TimeUnit.MILLISECONDS,
-                                config.get(io.cmekflink.config.JobOptions.ASYNC_CAPACITY))
-                        .name("encrypt")
-                        .uid(EncryptJob.UID_ENCRYPT);
+                EncryptJob.encryptStep(
+                        routed, new TimedStep<>(EncryptJob.encryptFunction(config), runId), config);
     }
 
     private static JobStep<SourceRecord> decryptPassThrough(String runId) {
