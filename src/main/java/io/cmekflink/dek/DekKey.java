@@ -13,12 +13,27 @@ record DekKey(String orgId, String keyArn, String identity) {
         return new DekKey(orgId, keyArn, identityOf(keyArn));
     }
 
+    /**
+     * Returns the cache identity of a key ARN: {@code partition:account:key/mrk-...} for a
+     * multi-region key, the ARN itself otherwise. Runs for every record, so it scans for the colons
+     * instead of splitting, and allocates only for a multi-region key.
+     */
     static String identityOf(String keyArn) {
-        String[] parts = keyArn.split(":", 6);
-        if (parts.length == 6 && parts[5].startsWith("key/mrk-")) {
-            return parts[1] + ":" + parts[4] + ":" + parts[5];
+        int[] colons = new int[5];
+        int found = 0;
+        for (int i = 0; i < keyArn.length() && found < 5; i++) {
+            if (keyArn.charAt(i) == ':') {
+                colons[found++] = i;
+            }
         }
-        return keyArn;
+        if (found < 5 || !keyArn.startsWith("key/mrk-", colons[4] + 1)) {
+            return keyArn;
+        }
+        return keyArn.substring(colons[0] + 1, colons[1])
+                + ":"
+                + keyArn.substring(colons[3] + 1, colons[4])
+                + ":"
+                + keyArn.substring(colons[4] + 1);
     }
 
     @Override

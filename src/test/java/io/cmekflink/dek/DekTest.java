@@ -1,0 +1,116 @@
+package io.cmekflink.dek;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.Test;
+
+class DekTest {
+
+    private static byte[] key(int seed) {
+        byte[] key = new byte[Dek.KEY_BYTES];
+        for (int i = 0; i < key.length; i++) {
+            key[i] = (byte) (seed * 31 + i);
+        }
+        return key;
+    }
+
+    private static Dek dek(int seed) {
+        return Dek.takeOwnershipForEncryption(
+                key(seed), new byte[] {1, 2, 3}, "arn:k" + seed, 1L << 32, 0x0A0B0C0D + seed);
+    }
+
+    private static byte[] jce(byte[] key, byte[] nonce, byte[] aad, byte[] plaintext)
+            throws Exception {
+        Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+        cipher.init(
+                Cipher.ENCRYPT_MODE,
+                new SecretKeySpec(key, "AES"),
+                new GCMParameterSpec(128, nonce));
+        cipher.updateAAD(aad);
+        return cipher.doFinal(plaintext);
+    }
+
+    @Test
+    void interleavedDeksSealTheBytesThatJceSealsAndOpenOnlyUnderTheirOwnKey() throws Exception {
+        Dek[] deks = {dek(1), dek(2), dek(3)};
+        byte[] aad = "record id and schema".getBytes(StandardCharsets.UTF_8);
+        for (int round = 0; round < 4; round++) {
+            for (int d = 0; d < deks.length; d++) {
+                byte[] plaintext = ("value " + round + "/" + d).getBytes(StandardCharsets.UTF_8);
+                byte[] nonce = new byte[Dek.NONCE_BYTES];
+                byte[] sealed = deks[d].seal(nonce, aad, plaintext, 0, plaintext.length);
+
+                byte[] expectedNonce =
+                        ByteBuffer.allocate(12).putInt(0x0A0B0C0D + d + 1).putLong(round).array();
+                assertThat(nonce).isEqualTo(expectedNonce);
+                assertThat(sealed).isEqualTo(jce(key(d + 1), expectedNonce, aad, plaintext));
+                assertThat(deks[d].open(nonce, aad, sealed)).isEqualTo(plaintext);
+                Dek other = deks[(d + 1) % deks.length];
+                assertThatThrownBy(() -> other.open(nonce, aad, sealed))
+                        .isInstanceOf(AEADBadTagException.class);
+            }
+        }
+    }
+
+    @Test
+    void threadsSharingOneDekGetDistinctNoncesAndSealsThatOpen() throws Exception {
+        Dek dek = dek(7);
+        int threads = 4;
+        int each = 2_000;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<List<byte[][]>>> results = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                results.add(
+                        pool.submit(
+                                () -> {
+                                    List<byte[][]> out = new ArrayList<>();
+                                    for (int i = 0; i < each; i++) {
+                                        byte[] plaintext =
+                                                ("t" + thread + " i" + i)
+                                                        .getBytes(StandardCharsets.UTF_8);
+                                        byte[] nonce = new byte[Dek.NONCE_BYTES];
+                                        byte[] sealed =
+                                                dek.seal(
+                                                        nonce,
+                                                        plaintext,
+                                                        plaintext,
+                                                        0,
+                                                        plaintext.length);
+                                        out.add(new byte[][] {nonce, plaintext, sealed});
+                                    }
+                                    return out;
+                                }));
+            }
+            Set<ByteBuffer> nonces = new HashSet<>();
+            int opened = 0;
+            for (Future<List<byte[][]>> result : results) {
+                for (byte[][] seal : result.get()) {
+                    nonces.add(ByteBuffer.wrap(seal[0]));
+                    assertThat(dek.open(seal[0], seal[1], seal[2])).isEqualTo(seal[1]);
+                    opened++;
+                }
+            }
+            assertThat(opened).isEqualTo(threads * each);
+            assertThat(nonces).hasSize(threads * each);
+            assertThat(dek.remainingEncryptions()).isEqualTo((1L << 32) - threads * each);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+}
