@@ -95,7 +95,11 @@ final class JobParts {
         return props;
     }
 
-    static KafkaSink<OutputRecord> sink(JobConfig config, String topic, String role) {
+    /**
+     * Returns the producer settings of the sinks: the {@code kafka.} keys of the job file, with the
+     * job's defaults for the keys it does not set.
+     */
+    static Properties sinkProperties(JobConfig config) {
         boolean exactlyOnce = config.get(JobOptions.DELIVERY_GUARANTEE).equals("exactly-once");
         Properties props = config.kafkaProperties();
         if (exactlyOnce && !props.containsKey("transaction.timeout.ms")) {
@@ -105,6 +109,15 @@ final class JobParts {
                     String.valueOf(DEFAULT_TRANSACTION_TIMEOUT.toMillis()));
         }
         props.setProperty("compression.type", props.getProperty("compression.type", "lz4"));
+        props.setProperty(
+                "batch.size",
+                props.getProperty("batch.size", String.valueOf(Jobs.SINK_BATCH_BYTES)));
+        return props;
+    }
+
+    static KafkaSink<OutputRecord> sink(JobConfig config, String topic, String role) {
+        boolean exactlyOnce = config.get(JobOptions.DELIVERY_GUARANTEE).equals("exactly-once");
+        Properties props = sinkProperties(config);
         var builder =
                 KafkaSink.<OutputRecord>builder()
                         .setBootstrapServers(config.bootstrapServers())

@@ -39,4 +39,40 @@ class JobPartsTest {
 
         assertThat(JobParts.checkpointStorageWarning(Configuration.fromMap(flink))).isEmpty();
     }
+
+    private static io.cmekflink.config.JobConfig definition(String kafka) {
+        return io.cmekflink.config.JobConfig.parse(
+                """
+                geo: EU
+                records: {topic: r, format: avro, schema: schemas/kong-log-entry.avsc}
+                key-changes.topic: k
+                key-changes.public-keys: [control-plane.pem]
+                output.topic: o
+                dead-letters.topic: d
+                kms.local-region: eu-west-1
+                kafka: {bootstrap.servers: "127.0.0.1:1"%s}
+                """
+                        .formatted(kafka),
+                "t.yaml",
+                name -> null);
+    }
+
+    @Test
+    void sinksDefaultToLz4InLargeBatches() {
+        var props = JobParts.sinkProperties(definition(""));
+
+        assertThat(props.getProperty("compression.type")).isEqualTo("lz4");
+        assertThat(props.getProperty("batch.size")).isEqualTo("262144");
+        assertThat(props.getProperty("bootstrap.servers")).isEqualTo("127.0.0.1:1");
+    }
+
+    @Test
+    void sinksKeepTheFilesProducerSettings() {
+        var props =
+                JobParts.sinkProperties(
+                        definition(", compression.type: zstd, batch.size: \"16384\""));
+
+        assertThat(props.getProperty("compression.type")).isEqualTo("zstd");
+        assertThat(props.getProperty("batch.size")).isEqualTo("16384");
+    }
 }

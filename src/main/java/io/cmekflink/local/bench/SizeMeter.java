@@ -41,16 +41,17 @@ import org.apache.kafka.common.record.TimestampType;
  * Measures bytes per record as the broker stores them. Records are packed into record batches
  * partition by partition, in offset order, the way the Kafka producer (kafka-clients 4.2) packs
  * them: a batch takes records while {@link MemoryRecordsBuilder#hasRoomFor} allows within {@code
- * batch.size} (16,384 bytes unless set), with the producer's running estimate of the compression
- * ratio ({@link CompressionRatioEstimator}). That is what a producer at full throughput writes;
- * below it, {@code linger.ms} may close batches early and make them compress worse. The size
- * includes Kafka's batch and record headers, so it is what a topic's retention costs. The job's own
- * output topic is measured on the broker instead ({@link #logBytes}), as a cross-check.
+ * batch.size} (the job's sink default of 262,144 bytes unless set), with the producer's running
+ * estimate of the compression ratio ({@link CompressionRatioEstimator}). That is what a producer at
+ * full throughput writes; below it, {@code linger.ms} may close batches early and make them
+ * compress worse. The size includes Kafka's batch and record headers, so it is what a topic's
+ * retention costs. The job's own output topic is measured on the broker instead ({@link
+ * #logBytes}), as a cross-check.
  */
 final class SizeMeter {
 
-    /** The producer's default {@code batch.size}, which the job's sinks keep. */
-    static final int DEFAULT_BATCH_SIZE = 16_384;
+    /** The {@code batch.size} of the job's sinks unless the job file sets one. */
+    static final int DEFAULT_BATCH_SIZE = io.cmekflink.job.Jobs.SINK_BATCH_BYTES;
 
     private final BenchSetup setup;
     private int measurements;
