@@ -54,9 +54,12 @@ final class BenchReport {
                 if (r.jobLogBytesPerRecord > 0) {
                     run.put("log_bytes_per_record", round1(r.jobLogBytesPerRecord));
                 }
+                ObjectNode cpu = run.putObject("cpu_us_per_record");
+                r.cpuMicrosPerRecord.forEach((group, micros) -> cpu.put(group, round1(micros)));
             }
             spread(rates, v.label, Stats.Spread.of(values), 0);
         }
+        cpu(report, results);
         spread(
                 report,
                 "throughput_ratio",
@@ -73,6 +76,46 @@ final class BenchReport {
         sizes(report, sizes);
         targets(report);
         return report;
+    }
+
+    /**
+     * Adds the median CPU microseconds per record of each variant by group of threads, and of each
+     * crypto variant the difference to its pass-through.
+     */
+    private static void cpu(ObjectNode report, Map<Variant, List<BenchRun.Result>> results) {
+        ObjectNode cpu = report.putObject("cpu_us_per_record");
+        Map<Variant, Map<String, Double>> medians = new java.util.EnumMap<>(Variant.class);
+        for (Variant v : Variant.values()) {
+            Map<String, Double> byGroup = new java.util.LinkedHashMap<>();
+            List<BenchRun.Result> runs = results.get(v);
+            for (String group : runs.get(0).cpuMicrosPerRecord.keySet()) {
+                double[] values =
+                        runs.stream()
+                                .mapToDouble(r -> r.cpuMicrosPerRecord.getOrDefault(group, 0.0))
+                                .toArray();
+                byGroup.put(group, Stats.Spread.of(values).median());
+            }
+            medians.put(v, byGroup);
+            ObjectNode node = cpu.putObject(v.label);
+            byGroup.forEach((group, micros) -> node.put(group, round1(micros)));
+        }
+        ObjectNode added = cpu.putObject("added_by_crypto");
+        for (Variant[] pair :
+                new Variant[][] {
+                    {Variant.ENCRYPT, Variant.PASS_THROUGH},
+                    {Variant.DECRYPT, Variant.DECRYPT_PASS_THROUGH}
+                }) {
+            ObjectNode node = added.putObject(pair[0].label);
+            medians.get(pair[0])
+                    .forEach(
+                            (group, micros) ->
+                                    node.put(
+                                            group,
+                                            round1(
+                                                    micros
+                                                            - medians.get(pair[1])
+                                                                    .getOrDefault(group, 0.0))));
+        }
     }
 
     /** Machine facts and the load while the benchmark ran; numbers under load are provisional. */

@@ -79,6 +79,12 @@ final class BenchRun {
 
         /** Time from job submission until the step emitted the last record, in nanoseconds. */
         long stepNanos;
+
+        /**
+         * CPU microseconds per record by group of threads ({@link CpuShares}), measured while the
+         * step completed its 10th to 90th percentile of records.
+         */
+        Map<String, Double> cpuMicrosPerRecord = new java.util.LinkedHashMap<>();
     }
 
     /** Numbers the runs of this JVM, so that job names, topics and probes never repeat. */
@@ -127,7 +133,7 @@ final class BenchRun {
         long submitted = System.nanoTime();
         JobClient job = start(config, variant, runId);
         try {
-            awaitStep(probe, records, job);
+            result.cpuMicrosPerRecord = awaitStep(probe, records, job);
             result.stepNanos = System.nanoTime() - submitted;
             result.output =
                     OutputTopic.read(
@@ -280,10 +286,24 @@ final class BenchRun {
                         .uid(DecryptJob.UID_DECRYPT);
     }
 
-    /** Waits until the step emitted {@code records} records, or the job ended. */
-    private static void awaitStep(StepProbe probe, int records, JobClient job) throws Exception {
+    /**
+     * Waits until the step emitted {@code records} records, or the job ended, and returns the CPU
+     * per record between the moments the step passed 10% and 90% of them.
+     */
+    private static Map<String, Double> awaitStep(StepProbe probe, int records, JobClient job)
+            throws Exception {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        CpuShares.Snapshot first = null;
+        long firstCount = 0;
+        Map<String, Double> cpu = new java.util.LinkedHashMap<>();
         while (probe.records() < records) {
+            long done = probe.records();
+            if (first == null && done >= records / 10) {
+                first = CpuShares.Snapshot.take();
+                firstCount = done;
+            } else if (first != null && cpu.isEmpty() && done >= records - records / 10) {
+                cpu = CpuShares.Snapshot.take().microsPerRecordSince(first, done - firstCount);
+            }
             if (job.getJobStatus().get().isGloballyTerminalState()) {
                 throw new IllegalStateException(
                         "the job ended after "
@@ -303,8 +323,9 @@ final class BenchRun {
                                 + TIMEOUT.toMinutes()
                                 + " minutes");
             }
-            Thread.sleep(50);
+            Thread.sleep(10);
         }
+        return cpu;
     }
 
     private long countRecords(String topic) {

@@ -89,6 +89,16 @@ class BenchCommandIT {
         assertThat(report.get("metadata_bytes_per_record_lz4").asDouble()).isPositive();
         assertThat(report.get("metadata_bytes_per_record_lz4_by_batch_size")).hasSize(3);
         assertThat(report.get("targets_met")).hasSize(4);
+        // 600 records pass too fast to sample the CPU between 10% and 90% of them, so only the
+        // layout is checked here; CpuSharesTest checks the arithmetic.
+        assertThat(report.get("cpu_us_per_record").fieldNames())
+                .toIterable()
+                .containsExactly(
+                        "pass-through",
+                        "encrypt",
+                        "decrypt-pass-through",
+                        "decrypt",
+                        "added_by_crypto");
     }
 
     @Test
