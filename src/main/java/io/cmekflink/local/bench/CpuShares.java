@@ -32,56 +32,61 @@ final class CpuShares {
     static final String NOT_IN_JAVA_THREADS = "gc_jit_and_vm";
     static final String TOTAL = "total";
 
+    private static final String[] GROUPS = {
+        STEP_TASK, SOURCE_TASK, KAFKA_BROKER, KAFKA_CLIENTS, KMS_AND_DEK_CACHE, OTHER_THREADS
+    };
+
     private CpuShares() {}
 
-    /** CPU nanoseconds by group and of the whole process at one moment. */
-    record Snapshot(Map<String, Long> byGroup, long processNanos) {
+    /** The name and CPU nanoseconds of one thread. */
+    record ThreadCpu(String name, long nanos) {}
+
+    /**
+     * CPU nanoseconds of every live thread, by thread id, and of the whole process at one moment.
+     */
+    record Snapshot(Map<Long, ThreadCpu> threads, long processNanos) {
 
         /** Reads the CPU time of every live thread and of the process now. */
         static Snapshot take() {
-            ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-            Map<String, Long> groups = new LinkedHashMap<>();
-            if (threads.isThreadCpuTimeSupported() && threads.isThreadCpuTimeEnabled()) {
-                for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+            Map<Long, ThreadCpu> threads = new LinkedHashMap<>();
+            if (bean.isThreadCpuTimeSupported() && bean.isThreadCpuTimeEnabled()) {
+                for (ThreadInfo info : bean.getThreadInfo(bean.getAllThreadIds())) {
                     if (info == null) {
                         continue;
                     }
-                    long nanos = threads.getThreadCpuTime(info.getThreadId());
+                    long nanos = bean.getThreadCpuTime(info.getThreadId());
                     if (nanos > 0) {
-                        groups.merge(groupOf(info.getThreadName()), nanos, Long::sum);
+                        threads.put(info.getThreadId(), new ThreadCpu(info.getThreadName(), nanos));
                     }
                 }
             }
-            return new Snapshot(groups, processCpuNanos());
+            return new Snapshot(threads, processCpuNanos());
         }
 
         /**
          * Returns the CPU between {@code earlier} and this snapshot in microseconds per record, by
-         * group, with the process total last.
+         * group, with the process total last. A thread counts in the group of its current name,
+         * with all of its CPU if it started after {@code earlier}.
          */
         Map<String, Double> microsPerRecordSince(Snapshot earlier, long records) {
-            Map<String, Double> shares = new LinkedHashMap<>();
-            long javaThreads = 0;
-            for (String group :
-                    new String[] {
-                        STEP_TASK, SOURCE_TASK, KAFKA_BROKER, KAFKA_CLIENTS, KMS_AND_DEK_CACHE
-                    }) {
-                long nanos = delta(earlier, group);
-                javaThreads += nanos;
-                shares.put(group, micros(nanos, records));
+            Map<String, Long> byGroup = new LinkedHashMap<>();
+            for (String group : GROUPS) {
+                byGroup.put(group, 0L);
             }
-            long other = delta(earlier, OTHER_THREADS);
-            javaThreads += other;
-            shares.put(OTHER_THREADS, micros(other, records));
+            long javaThreads = 0;
+            for (Map.Entry<Long, ThreadCpu> e : threads.entrySet()) {
+                ThreadCpu before = earlier.threads.get(e.getKey());
+                long nanos = Math.max(0, e.getValue().nanos - (before == null ? 0 : before.nanos));
+                byGroup.merge(groupOf(e.getValue().name), nanos, Long::sum);
+                javaThreads += nanos;
+            }
+            Map<String, Double> shares = new LinkedHashMap<>();
+            byGroup.forEach((group, nanos) -> shares.put(group, micros(nanos, records)));
             long process = processNanos - earlier.processNanos;
             shares.put(NOT_IN_JAVA_THREADS, micros(Math.max(0, process - javaThreads), records));
             shares.put(TOTAL, micros(process, records));
             return shares;
-        }
-
-        private long delta(Snapshot earlier, String group) {
-            return Math.max(
-                    0, byGroup.getOrDefault(group, 0L) - earlier.byGroup.getOrDefault(group, 0L));
         }
     }
 

@@ -43,14 +43,28 @@ class CpuSharesTest {
     void sharesDivideDeltasByRecords() {
         var before =
                 new CpuShares.Snapshot(
-                        Map.of(CpuShares.STEP_TASK, 1_000_000L, CpuShares.KAFKA_BROKER, 0L),
+                        Map.of(
+                                1L,
+                                        new CpuShares.ThreadCpu(
+                                                "resolve key -> encrypt (1/1)#0", 1_000_000L),
+                                2L,
+                                        new CpuShares.ThreadCpu(
+                                                "data-plane-kafka-request-handler-0", 0L),
+                                3L, new CpuShares.ThreadCpu("main", 7_000_000L)),
                         10_000_000L);
         var after =
                 new CpuShares.Snapshot(
                         Map.of(
-                                CpuShares.STEP_TASK, 5_000_000L,
-                                CpuShares.KAFKA_BROKER, 2_000_000L,
-                                CpuShares.OTHER_THREADS, 1_000_000L),
+                                1L,
+                                        new CpuShares.ThreadCpu(
+                                                "resolve key -> encrypt (1/1)#0", 5_000_000L),
+                                2L,
+                                        new CpuShares.ThreadCpu(
+                                                "data-plane-kafka-request-handler-0", 2_000_000L),
+                                4L,
+                                        new CpuShares.ThreadCpu(
+                                                "flink-pekko.actor.default-dispatcher-2",
+                                                1_000_000L)),
                         20_000_000L);
 
         Map<String, Double> shares = after.microsPerRecordSince(before, 1_000);
