@@ -7,12 +7,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * CPU time of this JVM split into groups of threads, which shows where a run's CPU per record went:
- * the task thread of the step under test, the source task, the in-JVM broker, the Kafka clients,
- * KMS and the DEK cache, the rest of the Java threads, and what no Java thread accounts for
- * (garbage collection, the JIT compilers and the JVM's own threads).
+ * CPU time of this JVM split into groups of threads, which shows where a run's CPU per record went.
+ * The groups are the step's task thread, the source task, the in-JVM broker, the Kafka clients, KMS
+ * with the DEK cache, and the other Java threads. The rest of the process is what no Java thread
+ * accounts for: garbage collection, the JIT compilers and the JVM's own threads.
  *
- * <p>A {@link Snapshot} reads every thread's CPU time; two snapshots give the CPU between them.
+ * <p>A {@link Snapshot} reads every thread's CPU time, and two snapshots give the CPU between them.
  * Threads that end between the snapshots drop out of the difference, so the groups are lower bounds
  * and the process total is exact.
  */
