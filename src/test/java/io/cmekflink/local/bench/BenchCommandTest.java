@@ -27,4 +27,31 @@ class BenchCommandTest {
                 .hasMessage(
                         "--compression must be one of none, gzip, snappy, lz4, zstd, got brotli");
     }
+
+    @Test
+    void recordsDefaultPerBenchmark() {
+        BenchCommand comparison = new BenchCommand();
+        new CommandLine(comparison).parseArgs();
+        BenchCommand scaling = new BenchCommand();
+        new CommandLine(scaling).parseArgs("--scaling");
+        BenchCommand skew = new BenchCommand();
+        new CommandLine(skew).parseArgs("--skew");
+        BenchCommand chosen = new BenchCommand();
+        new CommandLine(chosen).parseArgs("--scaling", "--records", "5000");
+
+        assertThat(comparison.records()).isEqualTo(300_000);
+        assertThat(scaling.records()).isEqualTo(100_000);
+        assertThat(skew.records()).isEqualTo(100_000);
+        assertThat(chosen.records()).isEqualTo(5_000);
+    }
+
+    @Test
+    void tooFewRecordsRejected() {
+        BenchCommand command = new BenchCommand();
+        new CommandLine(command).parseArgs("--records", "99");
+
+        assertThatThrownBy(command::call)
+                .isInstanceOf(UserException.class)
+                .hasMessage("--records must be at least 100, got 99");
+    }
 }
