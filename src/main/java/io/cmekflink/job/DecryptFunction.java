@@ -1,6 +1,7 @@
 package io.cmekflink.job;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.cmekflink.config.Durations;
 import io.cmekflink.config.JobConfig;
 import io.cmekflink.config.JobOptions;
 import io.cmekflink.crypto.Envelope;
@@ -26,6 +27,7 @@ import io.cmekflink.logging.RateLimitedLog;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -68,6 +70,7 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
     private final boolean metricsPerOrg;
     private final int requestBudget;
     private final boolean preferLocalReplica;
+    private final Duration asyncTimeout;
 
     private transient KmsClients clients;
     private transient EdekCache deks;
@@ -75,6 +78,7 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
     private transient DecryptMetrics metrics;
     private transient RateLimitedLog deadLetterLog;
     private transient ThreadLocal<PlaintextWriter> writers;
+    private transient StepDeadlines deadlines;
 
     public DecryptFunction(JobConfig config) {
         this.schemas = DerivedSchemas.of(config);
@@ -86,11 +90,17 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
         this.metricsPerOrg = config.get(JobOptions.METRICS_PER_ORG);
         this.requestBudget = config.get(JobOptions.KMS_REQUEST_BUDGET);
         this.preferLocalReplica = config.get(JobOptions.KMS_PREFER_LOCAL_REPLICA);
+        this.asyncTimeout = config.get(JobOptions.ASYNC_TIMEOUT);
     }
 
     @Override
     public void open(OpenContext openContext) {
         metrics = new DecryptMetrics(getRuntimeContext().getMetricGroup(), metricsPerOrg);
+        deadlines =
+                new StepDeadlines(
+                        "decrypt",
+                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                        asyncTimeout);
         KmsClients.checkCredentials();
         clients = new KmsClients(kmsSettings);
         KmsDataKeys dataKeys =
@@ -122,6 +132,9 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
         LOG.info(
                 "decrypt step {} closing",
                 getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+        if (deadlines != null) {
+            deadlines.close();
+        }
         if (clients != null) {
             clients.close();
         }
@@ -146,7 +159,9 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
         if (dek.isDone()) {
             complete(record, derived, envelope, dek, result);
         } else {
-            dek.whenComplete((ignored, error) -> complete(record, derived, envelope, dek, result));
+            ResultFuture<OutputRecord> bounded =
+                    deadlines.bound(result, () -> List.of(expired(record, envelope)));
+            dek.whenComplete((ignored, error) -> complete(record, derived, envelope, dek, bounded));
         }
     }
 
@@ -197,16 +212,17 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
         }
     }
 
-    @Override
-    public void timeout(SourceRecord record, ResultFuture<OutputRecord> result) {
-        result.complete(
-                List.of(
-                        deadLetter(
-                                record,
-                                null,
-                                ErrorCode.KMS_UNAVAILABLE,
-                                new IllegalStateException("no data key within async.timeout"),
-                                null)));
+    /** Returns the dead letter of a record whose data key did not arrive within the timeout. */
+    private OutputRecord expired(SourceRecord record, Envelope envelope) {
+        return deadLetter(
+                record,
+                envelope,
+                ErrorCode.KMS_UNAVAILABLE,
+                new IllegalStateException(
+                        "no data key within async.timeout ("
+                                + Durations.format(asyncTimeout)
+                                + ")"),
+                null);
     }
 
     private OutputRecord plaintextOutput(SourceRecord record, GenericRecord plaintext) {

@@ -8,6 +8,7 @@ import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.async.AsyncFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,15 +36,26 @@ public final class DecryptJob {
 
     /** The decrypt step: {@link DecryptFunction} under ordered async I/O. */
     public static final JobStep<SourceRecord> DECRYPT_STEP =
-            (encrypted, config) ->
-                    AsyncDataStream.orderedWait(
-                                    encrypted,
-                                    new DecryptFunction(config),
-                                    config.get(JobOptions.ASYNC_TIMEOUT).toMillis(),
-                                    TimeUnit.MILLISECONDS,
-                                    config.get(JobOptions.ASYNC_CAPACITY))
-                            .name("decrypt")
-                            .uid(UID_DECRYPT);
+            (encrypted, config) -> decryptStep(encrypted, new DecryptFunction(config), config);
+
+    /**
+     * Runs {@code function}, the decrypt function or a step that wraps it, under ordered async I/O
+     * with {@code async.capacity} and without Flink's own timeout: {@link DecryptFunction} enforces
+     * {@code async.timeout} on the records that wait for KMS.
+     */
+    public static SingleOutputStreamOperator<OutputRecord> decryptStep(
+            DataStream<SourceRecord> encrypted,
+            AsyncFunction<SourceRecord, OutputRecord> function,
+            JobConfig config) {
+        return AsyncDataStream.orderedWait(
+                        encrypted,
+                        function,
+                        0,
+                        TimeUnit.MILLISECONDS,
+                        config.get(JobOptions.ASYNC_CAPACITY))
+                .name("decrypt")
+                .uid(UID_DECRYPT);
+    }
 
     /** Adds the decrypt job to {@code env}. */
     public static void build(StreamExecutionEnvironment env, JobConfig config) {

@@ -28,16 +28,10 @@ import io.cmekflink.schema.MalformedRecordException;
 import io.cmekflink.schema.SingleObjectEncoding;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.streaming.api.functions.async.CollectionSupplier;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import org.slf4j.Logger;
@@ -55,10 +49,9 @@ import org.slf4j.LoggerFactory;
  * the job. The one exception is a record sealed in state under the platform state key that fails to
  * open: it fails the task, so that the restored checkpoint still contains it.
  *
- * <p>The function bounds each record's wait by {@code async.timeout} itself, and {@link
- * EncryptJob#encryptStep} runs it under async I/O without Flink's timeout. Flink's timeout arms a
- * timer for every element, even when the DEK is cached, and each timer wakes the timer thread. Here
- * only records that wait for KMS get a timer.
+ * <p>The function bounds each record's wait by {@code async.timeout} itself ({@link
+ * StepDeadlines}), and {@link EncryptJob#encryptStep} runs it under async I/O without Flink's
+ * timeout, so only records that wait for KMS get a timer.
  */
 public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecord> {
 
@@ -104,7 +97,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     private transient long[] writerFingerprints;
     private transient EncryptMetrics metrics;
     private transient RateLimitedLog deadLetterLog;
-    private transient ScheduledThreadPoolExecutor timeouts;
+    private transient StepDeadlines deadlines;
 
     public EncryptFunction(JobConfig config) {
         this.schemas = JobSchemas.of(config);
@@ -136,7 +129,11 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     @Override
     public void open(OpenContext openContext) {
         metrics = new EncryptMetrics(getRuntimeContext().getMetricGroup());
-        timeouts = timeoutThread(getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+        deadlines =
+                new StepDeadlines(
+                        "encrypt",
+                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                        asyncTimeout);
         KmsClients.checkCredentials();
         clients = new KmsClients(kmsSettings);
         int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
@@ -200,22 +197,6 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                 Durations.format(dekSettings.maxAge()));
     }
 
-    /** Creates the daemon thread that fires the deadlines of this instance's waiting records. */
-    private static ScheduledThreadPoolExecutor timeoutThread(int subtask) {
-        ScheduledThreadPoolExecutor executor =
-                new ScheduledThreadPoolExecutor(
-                        1,
-                        runnable -> {
-                            Thread thread =
-                                    new Thread(runnable, "encrypt-step-deadlines-" + subtask);
-                            thread.setDaemon(true);
-                            return thread;
-                        });
-        // A cancelled deadline leaves the queue at once, so completed records are not retained.
-        executor.setRemoveOnCancelPolicy(true);
-        return executor;
-    }
-
     /** Applies what the health checks find to the DEK cache. */
     private final class HealthListener implements KeyHealthChecker.Listener {
         @Override
@@ -253,8 +234,8 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                     getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
                     metrics.encryptedCount());
         }
-        if (timeouts != null) {
-            timeouts.shutdownNow();
+        if (deadlines != null) {
+            deadlines.close();
         }
         if (health != null) {
             health.close();
@@ -536,33 +517,18 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
 
     /**
      * Returns {@code result} bounded by {@code async.timeout} from now. A record that has not
-     * completed by then completes with a {@code KMS_UNAVAILABLE} dead letter, and its later
-     * completion is dropped. A result that already has a deadline is returned unchanged, so a
-     * record that tries another DEK keeps its first deadline.
+     * completed by then completes with a {@code KMS_UNAVAILABLE} dead letter.
      */
     private ResultFuture<OutputRecord> withDeadline(
             Routed routed, ResultFuture<OutputRecord> result) {
-        if (result instanceof Deadline) {
-            return result;
-        }
-        Deadline deadline = new Deadline(result);
-        deadline.arm(
-                timeouts.schedule(
-                        () -> expire(routed, deadline),
-                        asyncTimeout.toNanos(),
-                        TimeUnit.NANOSECONDS));
-        return deadline;
+        return deadlines.bound(result, () -> expired(routed));
     }
 
-    private void expire(Routed routed, Deadline deadline) {
-        if (!deadline.claim()) {
-            return;
-        }
+    private List<OutputRecord> expired(Routed routed) {
         // Set before the dead letter is built, so that a DEK arriving now seals nothing.
         routed.timedOut = true;
-        OutputRecord letter;
         try {
-            letter =
+            return List.of(
                     deadLetter(
                             routed.record,
                             ErrorCode.KMS_UNAVAILABLE,
@@ -570,64 +536,9 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                                     + Durations.format(asyncTimeout)
                                     + ")",
                             routed.keyArn,
-                            null);
+                            null));
         } catch (RuntimeException e) {
-            letter = internalError(routed, e);
-        }
-        deadline.result.complete(List.of(letter));
-    }
-
-    /**
-     * A result with a deadline. Whichever comes first, the record's own completion or the timer,
-     * completes it, and the other does nothing.
-     */
-    private static final class Deadline implements ResultFuture<OutputRecord> {
-        private final ResultFuture<OutputRecord> result;
-        private final AtomicBoolean claimed = new AtomicBoolean();
-        private volatile ScheduledFuture<?> timer;
-
-        Deadline(ResultFuture<OutputRecord> result) {
-            this.result = result;
-        }
-
-        void arm(ScheduledFuture<?> timer) {
-            this.timer = timer;
-            if (claimed.get()) {
-                timer.cancel(false);
-            }
-        }
-
-        /** Returns true for the one caller that may complete the result, false for any other. */
-        boolean claim() {
-            if (!claimed.compareAndSet(false, true)) {
-                return false;
-            }
-            ScheduledFuture<?> armed = timer;
-            if (armed != null) {
-                armed.cancel(false);
-            }
-            return true;
-        }
-
-        @Override
-        public void complete(Collection<OutputRecord> outputs) {
-            if (claim()) {
-                result.complete(outputs);
-            }
-        }
-
-        @Override
-        public void complete(CollectionSupplier<OutputRecord> outputs) {
-            if (claim()) {
-                result.complete(outputs);
-            }
-        }
-
-        @Override
-        public void completeExceptionally(Throwable error) {
-            if (claim()) {
-                result.completeExceptionally(error);
-            }
+            return List.of(internalError(routed, e));
         }
     }
 

@@ -16,7 +16,6 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
@@ -276,14 +275,10 @@ final class BenchRun {
 
     private static JobStep<SourceRecord> timedDecrypt(String runId) {
         return (encrypted, config) ->
-                AsyncDataStream.orderedWait(
-                                encrypted,
-                                new TimedStep<SourceRecord>(new DecryptFunction(config), runId),
-                                config.get(io.cmekflink.config.JobOptions.ASYNC_TIMEOUT).toMillis(),
-                                TimeUnit.MILLISECONDS,
-                                config.get(io.cmekflink.config.JobOptions.ASYNC_CAPACITY))
-                        .name("decrypt")
-                        .uid(DecryptJob.UID_DECRYPT);
+                DecryptJob.decryptStep(
+                        encrypted,
+                        new TimedStep<SourceRecord>(new DecryptFunction(config), runId),
+                        config);
     }
 
     /**
