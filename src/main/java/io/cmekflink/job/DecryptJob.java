@@ -2,9 +2,7 @@ package io.cmekflink.job;
 
 import io.cmekflink.config.JobConfig;
 import io.cmekflink.config.JobOptions;
-import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -39,22 +37,14 @@ public final class DecryptJob {
             (encrypted, config) -> decryptStep(encrypted, new DecryptFunction(config), config);
 
     /**
-     * Runs {@code function}, the decrypt function or a step that wraps it, under ordered async I/O
-     * with {@code async.capacity} and without Flink's own timeout: {@link DecryptFunction} enforces
-     * {@code async.timeout} on the records that wait for KMS.
+     * Runs {@code function}, the decrypt function or a step that wraps it, as the job's decrypt
+     * step: ordered async I/O without Flink's own timeout ({@link JobParts#orderedStep}).
      */
     public static SingleOutputStreamOperator<OutputRecord> decryptStep(
             DataStream<SourceRecord> encrypted,
             AsyncFunction<SourceRecord, OutputRecord> function,
             JobConfig config) {
-        return AsyncDataStream.orderedWait(
-                        encrypted,
-                        function,
-                        0,
-                        TimeUnit.MILLISECONDS,
-                        config.get(JobOptions.ASYNC_CAPACITY))
-                .name("decrypt")
-                .uid(UID_DECRYPT);
+        return JobParts.orderedStep(encrypted, function, config, "decrypt", UID_DECRYPT);
     }
 
     /** Adds the decrypt job to {@code env}. */

@@ -7,12 +7,10 @@ import io.cmekflink.link.KeyChangeSignatures;
 import io.cmekflink.link.KeyLinkRules;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -96,22 +94,14 @@ public final class EncryptJob {
             (routed, config) -> encryptStep(routed, encryptFunction(config), config);
 
     /**
-     * Runs {@code function}, the encrypt function or a step that wraps it, under ordered async I/O
-     * with {@code async.capacity} and without Flink's own timeout: {@link EncryptFunction} enforces
-     * {@code async.timeout} on the records that wait for KMS.
+     * Runs {@code function}, the encrypt function or a step that wraps it, as the job's encrypt
+     * step: ordered async I/O without Flink's own timeout ({@link JobParts#orderedStep}).
      */
     public static SingleOutputStreamOperator<OutputRecord> encryptStep(
             DataStream<Routed> routed,
             AsyncFunction<Routed, OutputRecord> function,
             JobConfig config) {
-        return AsyncDataStream.orderedWait(
-                        routed,
-                        function,
-                        0,
-                        TimeUnit.MILLISECONDS,
-                        config.get(JobOptions.ASYNC_CAPACITY))
-                .name("encrypt")
-                .uid(UID_ENCRYPT);
+        return JobParts.orderedStep(routed, function, config, "encrypt", UID_ENCRYPT);
     }
 
     /**

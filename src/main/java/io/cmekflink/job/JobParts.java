@@ -17,7 +17,11 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.async.AsyncFunction;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
@@ -64,6 +68,27 @@ final class JobParts {
                         + " job restarts. Set flink.execution.checkpointing.dir in the job"
                         + " definition, or execution.checkpointing.dir in the cluster's"
                         + " configuration, to a durable file system");
+    }
+
+    /**
+     * Runs an async step under ordered async I/O with {@code async.capacity} and without Flink's
+     * own timeout, because the step enforces {@code async.timeout} itself ({@link StepDeadlines})
+     * on the records that wait for KMS.
+     */
+    static <I> SingleOutputStreamOperator<OutputRecord> orderedStep(
+            DataStream<I> input,
+            AsyncFunction<I, OutputRecord> function,
+            JobConfig config,
+            String name,
+            String uid) {
+        return AsyncDataStream.orderedWait(
+                        input,
+                        function,
+                        0,
+                        TimeUnit.MILLISECONDS,
+                        config.get(JobOptions.ASYNC_CAPACITY))
+                .name(name)
+                .uid(uid);
     }
 
     static KafkaSource<SourceRecord> recordsSource(JobConfig config) {

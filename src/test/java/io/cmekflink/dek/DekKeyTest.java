@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 class DekKeyTest {
 
     @Test
-    void aMultiRegionKeyIsOneIdentityInEveryRegion() {
+    void multiRegionKeySharesOneIdentity() {
         String west = "arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd";
         String central = "arn:aws:kms:eu-central-1:111122223333:key/mrk-1234abcd";
         assertThat(DekKey.identityOf(west)).isEqualTo("aws:111122223333:key/mrk-1234abcd");
@@ -18,7 +18,7 @@ class DekKeyTest {
     }
 
     @Test
-    void aSingleRegionKeyIsItsFullArn() {
+    void singleRegionKeyIsItsArn() {
         String arn = "arn:aws:kms:eu-west-1:111122223333:key/0f1e2d3c-aaaa-bbbb-cccc-000011112222";
         assertThat(DekKey.identityOf(arn)).isSameAs(arn);
         String other =

@@ -45,7 +45,7 @@ class DekTest {
     }
 
     @Test
-    void interleavedDeksSealTheBytesThatJceSealsAndOpenOnlyUnderTheirOwnKey() throws Exception {
+    void interleavedDeksMatchJceAndOwnKey() throws Exception {
         Dek[] deks = {dek(1), dek(2), dek(3)};
         byte[] aad = "record id and schema".getBytes(StandardCharsets.UTF_8);
         for (int round = 0; round < 4; round++) {
@@ -67,7 +67,7 @@ class DekTest {
     }
 
     @Test
-    void threadsSharingOneDekGetDistinctNoncesAndSealsThatOpen() throws Exception {
+    void sharedDekGivesDistinctNonces() throws Exception {
         Dek dek = dek(7);
         int threads = 4;
         int each = 2_000;

@@ -84,7 +84,7 @@ class EncryptDeadlineTest {
             assertThat(letter.message()).isEqualTo("no data key within async.timeout (2500ms)");
             assertThat(letter.sourceOffset()).isEqualTo(2L);
 
-            // The third DEK still arrives, after the record it was loaded for became a dead letter.
+            // The record's third GenerateDataKey call went out, and its late DEK adds no output.
             JobHarness.await(
                     "the third GenerateDataKey call",
                     Duration.ofSeconds(10),
