@@ -54,32 +54,43 @@ final class Bench {
         BenchRun runner = new BenchRun(setup, options.settings());
         Map<Variant, List<BenchRun.Result>> results = new EnumMap<>(Variant.class);
         String decryptInput = null;
-        for (int round = 0; round <= options.rounds(); round++) {
-            String label = round == 0 ? "warm-up" : "round " + round + "/" + options.rounds();
-            for (Variant variant : Variant.values()) {
-                String input = variant.jobType.equals("decrypt") ? decryptInput : RECORDS_TOPIC;
-                progress.accept(label + ": " + variant.label);
-                BenchRun.Result r =
-                        runner.run(
-                                variant,
-                                input,
-                                options.records(),
-                                options.orgs(),
-                                round,
-                                options.sampleSize());
-                progress.accept(
-                        String.format(
-                                "%s: %s %.0f records/s", label, variant.label, r.recordsPerSecond));
-                if (variant == Variant.ENCRYPT && decryptInput == null) {
-                    // The warm-up encrypt run's output is the input of every decrypt run.
-                    decryptInput = r.outputTopic;
+        EncryptedValues encryptedValues = null;
+        try {
+            for (int round = 0; round <= options.rounds(); round++) {
+                String label = round == 0 ? "warm-up" : "round " + round + "/" + options.rounds();
+                for (Variant variant : Variant.values()) {
+                    String input = variant.jobType.equals("decrypt") ? decryptInput : RECORDS_TOPIC;
+                    progress.accept(label + ": " + variant.label);
+                    BenchRun.Result r =
+                            runner.run(
+                                    variant,
+                                    input,
+                                    options.records(),
+                                    options.orgs(),
+                                    round,
+                                    options.sampleSize());
+                    progress.accept(
+                            String.format(
+                                    "%s: %s %.0f records/s",
+                                    label, variant.label, r.recordsPerSecond));
+                    if (variant == Variant.ENCRYPT && decryptInput == null) {
+                        // The warm-up encrypt run's output is the input of every decrypt run,
+                        // and what every encrypted-bytes pass-through writes.
+                        decryptInput = r.outputTopic;
+                        encryptedValues = loadEncryptedValues(decryptInput);
+                        runner = runner.withEncryptedValues(encryptedValues);
+                    }
+                    if (round > 0) {
+                        results.computeIfAbsent(variant, v -> new ArrayList<>()).add(r);
+                    }
+                    if (!r.outputTopic.equals(decryptInput)) {
+                        finish(r);
+                    }
                 }
-                if (round > 0) {
-                    results.computeIfAbsent(variant, v -> new ArrayList<>()).add(r);
-                }
-                if (!r.outputTopic.equals(decryptInput)) {
-                    finish(r);
-                }
+            }
+        } finally {
+            if (encryptedValues != null) {
+                encryptedValues.remove();
             }
         }
         setup.kms().faults().setLatency(Duration.ZERO);
@@ -87,6 +98,18 @@ final class Bench {
         progress.accept("measuring bytes per record");
         Sizes sizes = sizes(results);
         return BenchReport.comparison(options, results, sizes);
+    }
+
+    private EncryptedValues loadEncryptedValues(String encryptOutput) {
+        progress.accept("indexing the encrypt output for the encrypted-bytes pass-through");
+        return EncryptedValues.load(
+                setup.bootstrapServers(),
+                encryptOutput,
+                RECORDS_TOPIC,
+                options.records(),
+                BenchSetup.PARTITIONS,
+                derivedSchemaOf(),
+                Duration.ofMinutes(5));
     }
 
     /** Measures the log size of a run's output topic, then deletes the topic. */

@@ -51,6 +51,9 @@ final class BenchReport {
                 run.put("round", r.round);
                 run.put("records_per_second", Math.round(r.recordsPerSecond));
                 run.put("dead_letters", r.deadLetters);
+                run.put(
+                        "value_bytes_per_record",
+                        round1(r.output.valueBytes / (double) r.output.records()));
                 if (r.jobLogBytesPerRecord > 0) {
                     run.put("log_bytes_per_record", round1(r.jobLogBytesPerRecord));
                 }
@@ -64,6 +67,16 @@ final class BenchReport {
                 report,
                 "throughput_ratio",
                 ratios(results.get(Variant.ENCRYPT), results.get(Variant.PASS_THROUGH)),
+                3);
+        spread(
+                report,
+                "encrypted_bytes_ratio",
+                ratios(results.get(Variant.ENCRYPTED_BYTES), results.get(Variant.PASS_THROUGH)),
+                3);
+        spread(
+                report,
+                "crypto_path_ratio",
+                ratios(results.get(Variant.ENCRYPT), results.get(Variant.ENCRYPTED_BYTES)),
                 3);
         spread(
                 report,
@@ -100,22 +113,36 @@ final class BenchReport {
             byGroup.forEach((group, micros) -> node.put(group, round1(micros)));
         }
         ObjectNode added = cpu.putObject("added_by_crypto");
-        for (Variant[] pair :
-                new Variant[][] {
-                    {Variant.ENCRYPT, Variant.PASS_THROUGH},
-                    {Variant.DECRYPT, Variant.DECRYPT_PASS_THROUGH}
-                }) {
-            ObjectNode node = added.putObject(pair[0].label);
-            medians.get(pair[0])
-                    .forEach(
-                            (group, micros) ->
-                                    node.put(
-                                            group,
-                                            round1(
-                                                    micros
-                                                            - medians.get(pair[1])
-                                                                    .getOrDefault(group, 0.0))));
-        }
+        difference(added, medians, Variant.ENCRYPT, Variant.PASS_THROUGH);
+        difference(added, medians, Variant.DECRYPT, Variant.DECRYPT_PASS_THROUGH);
+        difference(
+                cpu.putObject("added_by_encrypted_bytes"),
+                medians,
+                Variant.ENCRYPTED_BYTES,
+                Variant.PASS_THROUGH);
+        difference(
+                cpu.putObject("added_by_crypto_over_encrypted_bytes"),
+                medians,
+                Variant.ENCRYPT,
+                Variant.ENCRYPTED_BYTES);
+    }
+
+    /** Puts the median CPU per group of {@code variant} minus that of {@code base}. */
+    private static void difference(
+            ObjectNode parent,
+            Map<Variant, Map<String, Double>> medians,
+            Variant variant,
+            Variant base) {
+        ObjectNode node = parent.putObject(variant.label);
+        medians.get(variant)
+                .forEach(
+                        (group, micros) ->
+                                node.put(
+                                        group,
+                                        round1(
+                                                micros
+                                                        - medians.get(base)
+                                                                .getOrDefault(group, 0.0))));
     }
 
     /** Machine facts and the load while the benchmark ran; numbers under load are provisional. */

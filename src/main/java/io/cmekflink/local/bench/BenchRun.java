@@ -93,20 +93,31 @@ final class BenchRun {
     private final BenchSetup setup;
     private final Settings settings;
     private final List<String> hotOrgs;
+    private final String encryptedValues;
 
     BenchRun(BenchSetup setup, Settings settings) {
-        this(setup, settings, List.of());
+        this(setup, settings, List.of(), null);
     }
 
-    private BenchRun(BenchSetup setup, Settings settings, List<String> hotOrgs) {
+    private BenchRun(
+            BenchSetup setup, Settings settings, List<String> hotOrgs, String encryptedValues) {
         this.setup = setup;
         this.settings = settings;
         this.hotOrgs = List.copyOf(hotOrgs);
+        this.encryptedValues = encryptedValues;
     }
 
     /** Returns a runner whose jobs spread the records of these orgs ({@code hot-orgs.ids}). */
     BenchRun withHotOrgs(List<String> ids) {
-        return new BenchRun(setup, settings, ids);
+        return new BenchRun(setup, settings, ids, encryptedValues);
+    }
+
+    /**
+     * Returns a runner whose {@link Variant#ENCRYPTED_BYTES} runs write the values of {@code
+     * table}.
+     */
+    BenchRun withEncryptedValues(EncryptedValues table) {
+        return new BenchRun(setup, settings, hotOrgs, table.id());
     }
 
     /**
@@ -239,6 +250,7 @@ final class BenchRun {
             case PASS_THROUGH ->
                     EncryptJob.build(env, config, catchUp(), encryptPassThrough(runId));
             case ENCRYPT -> EncryptJob.build(env, config, catchUp(), timedEncrypt(runId));
+            case ENCRYPTED_BYTES -> EncryptJob.build(env, config, catchUp(), encryptedBytes(runId));
             case DECRYPT_PASS_THROUGH -> DecryptJob.build(env, config, decryptPassThrough(runId));
             case DECRYPT -> DecryptJob.build(env, config, timedDecrypt(runId));
         }
@@ -256,6 +268,18 @@ final class BenchRun {
         return (routed, config) ->
                 routed.process(new PassThroughSteps.Encrypt(runId))
                         .name("encrypt (pass-through)")
+                        .uid(EncryptJob.UID_ENCRYPT);
+    }
+
+    private JobStep<Routed> encryptedBytes(String runId) {
+        if (encryptedValues == null) {
+            throw new IllegalStateException(
+                    "the encrypted-bytes pass-through needs the output of an encrypt run first");
+        }
+        String table = encryptedValues;
+        return (routed, config) ->
+                routed.process(new PassThroughSteps.EncryptedBytes(runId, table))
+                        .name("encrypt (encrypted-bytes pass-through)")
                         .uid(EncryptJob.UID_ENCRYPT);
     }
 

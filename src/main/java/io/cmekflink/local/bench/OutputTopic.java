@@ -47,6 +47,20 @@ final class OutputTopic {
      */
     static OutputTopic read(
             String bootstrapServers, String topic, int expected, int sampleSize, Duration timeout) {
+        return read(bootstrapServers, topic, expected, sampleSize, timeout, r -> {});
+    }
+
+    /**
+     * Reads like {@link #read(String, String, int, int, Duration)} and hands every record to {@code
+     * each}, in offset order within each partition.
+     */
+    static OutputTopic read(
+            String bootstrapServers,
+            String topic,
+            int expected,
+            int sampleSize,
+            Duration timeout,
+            java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> each) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -96,6 +110,7 @@ final class OutputTopic {
                     if (sample.size() < sampleSize) {
                         sample.add(r);
                     }
+                    each.accept(r);
                 }
             }
         }

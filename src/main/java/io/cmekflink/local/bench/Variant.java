@@ -1,11 +1,16 @@
 package io.cmekflink.local.bench;
 
-/** The four pipelines that the benchmark compares. */
+/** The pipelines that the benchmark compares. */
 enum Variant {
     /** The encrypt job's topology with a step that forwards the parsed record unchanged. */
     PASS_THROUGH("pass-through", "encrypt", false),
     /** The encrypt job as it ships. */
     ENCRYPT("encrypt", "encrypt", true),
+    /**
+     * The encrypt job's topology with a step that writes, for each record, the bytes the encrypt
+     * job wrote for it, without AES or KMS: what the encrypted output alone costs.
+     */
+    ENCRYPTED_BYTES("encrypted-bytes-pass-through", "encrypt", false),
     /** The decrypt job's topology with a step that forwards the encrypted record unchanged. */
     DECRYPT_PASS_THROUGH("decrypt-pass-through", "decrypt", false),
     /** The decrypt job as it ships. */

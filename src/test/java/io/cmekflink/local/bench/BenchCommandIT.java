@@ -44,17 +44,32 @@ class BenchCommandIT {
         assertThat(report.get("orgs").asInt()).isEqualTo(100);
         assertThat(report.get("marked_fields").asInt()).isEqualTo(5);
         assertThat(report.get("cores").asInt()).isPositive();
-        assertThat(report.get("runs")).hasSize(4);
+        assertThat(report.get("runs")).hasSize(5);
+        java.util.Map<String, Double> valueBytes = new java.util.HashMap<>();
         for (JsonNode run : report.get("runs")) {
             assertThat(run.get("records_per_second").asDouble()).isPositive();
             assertThat(run.get("dead_letters").asLong()).isZero();
+            valueBytes.put(
+                    run.get("variant").asText(), run.get("value_bytes_per_record").asDouble());
         }
+        // The encrypted-bytes pass-through writes exactly what the encrypt job wrote, and a
+        // record's encrypted length does not depend on its nonce or DEK.
+        assertThat(valueBytes.get("encrypted-bytes-pass-through"))
+                .isEqualTo(valueBytes.get("encrypt"));
+        assertThat(valueBytes.get("encrypt")).isGreaterThan(valueBytes.get("pass-through") + 184);
         for (String variant :
-                List.of("pass-through", "encrypt", "decrypt-pass-through", "decrypt")) {
+                List.of(
+                        "pass-through",
+                        "encrypt",
+                        "encrypted-bytes-pass-through",
+                        "decrypt-pass-through",
+                        "decrypt")) {
             assertThat(report.get("records_per_second").get(variant).get("median").asDouble())
                     .isPositive();
         }
         assertThat(report.get("throughput_ratio").get("median").asDouble()).isPositive();
+        assertThat(report.get("encrypted_bytes_ratio").get("median").asDouble()).isPositive();
+        assertThat(report.get("crypto_path_ratio").get("median").asDouble()).isPositive();
         assertThat(report.get("decrypt_throughput_ratio").get("median").asDouble()).isPositive();
         double p50 = report.get("p50_added_latency_ms").get("median").asDouble();
         double p99 = report.get("p99_added_latency_ms").get("median").asDouble();
@@ -96,9 +111,12 @@ class BenchCommandIT {
                 .containsExactly(
                         "pass-through",
                         "encrypt",
+                        "encrypted-bytes-pass-through",
                         "decrypt-pass-through",
                         "decrypt",
-                        "added_by_crypto");
+                        "added_by_crypto",
+                        "added_by_encrypted_bytes",
+                        "added_by_crypto_over_encrypted_bytes");
     }
 
     @Test
