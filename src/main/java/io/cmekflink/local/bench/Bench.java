@@ -13,7 +13,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * The comparison benchmark: pass-through against encrypt, and decrypt against its pass-through,
- * over the same pre-loaded records, in alternating rounds after one warm-up round, followed by the
+ * over the same pre-loaded records, in alternating rounds after the warm-up rounds, followed by the
  * size measurements of plain and encrypted output.
  */
 final class Bench {
@@ -23,6 +23,7 @@ final class Bench {
             int records,
             int orgs,
             Duration kmsLatency,
+            int warmUpRounds,
             int rounds,
             int sampleSize,
             BenchRun.Settings settings) {}
@@ -56,8 +57,15 @@ final class Bench {
         String decryptInput = null;
         EncryptedValues encryptedValues = null;
         try {
-            for (int round = 0; round <= options.rounds(); round++) {
-                String label = round == 0 ? "warm-up" : "round " + round + "/" + options.rounds();
+            // Rounds up to 0 warm up; rounds from 1 are measured.
+            for (int round = 1 - options.warmUpRounds(); round <= options.rounds(); round++) {
+                String label =
+                        round <= 0
+                                ? "warm-up "
+                                        + (round + options.warmUpRounds())
+                                        + "/"
+                                        + options.warmUpRounds()
+                                : "round " + round + "/" + options.rounds();
                 for (Variant variant : Variant.values()) {
                     String input = variant.jobType.equals("decrypt") ? decryptInput : RECORDS_TOPIC;
                     progress.accept(label + ": " + variant.label);
@@ -74,7 +82,7 @@ final class Bench {
                                     "%s: %s %.0f records/s",
                                     label, variant.label, r.recordsPerSecond));
                     if (variant == Variant.ENCRYPT && decryptInput == null) {
-                        // The warm-up encrypt run's output is the input of every decrypt run,
+                        // The first encrypt run's output is the input of every decrypt run,
                         // and what every encrypted-bytes pass-through writes.
                         decryptInput = r.outputTopic;
                         encryptedValues = loadEncryptedValues(decryptInput);

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
             "Measures what encryption costs: runs the encrypt job's pipeline with and without its"
                     + " encrypt step, and the decrypt job's with and without its decrypt step, over"
                     + " the same pre-loaded records, on an in-process Kafka broker and KMS"
-                    + " emulator. One warm-up round, then alternating rounds.",
+                    + " emulator. Warm-up rounds, then alternating rounds.",
             "Progress goes to stderr; the last line of stdout is a JSON report."
         })
 public final class BenchCommand implements Callable<Integer> {
@@ -73,8 +73,24 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(
             names = "--rounds",
             defaultValue = "3",
-            description = "Measured rounds after the warm-up round (default: ${DEFAULT-VALUE}).")
+            description = "Measured rounds after the warm-up (default: ${DEFAULT-VALUE}).")
     int rounds;
+
+    /** Warm-up rounds of the comparison when {@code --warm-up} is not given. */
+    static final int DEFAULT_WARM_UP_ROUNDS = 2;
+
+    @Option(
+            names = "--warm-up",
+            description =
+                    "Rounds of the comparison run before the measured ones, so that the JIT has"
+                            + " compiled every variant's path (default: 2). --scaling and --skew"
+                            + " warm up once per parallelism instead.")
+    Integer warmUp;
+
+    /** Warm-up rounds of the comparison. */
+    int warmUpRounds() {
+        return warmUp == null ? DEFAULT_WARM_UP_ROUNDS : warmUp;
+    }
 
     @Option(
             names = "--delivery",
@@ -190,7 +206,13 @@ public final class BenchCommand implements Callable<Integer> {
                         new Bench(
                                         setup,
                                         new Bench.Options(
-                                                records(), orgs, latency, rounds, sample, settings),
+                                                records(),
+                                                orgs,
+                                                latency,
+                                                warmUpRounds(),
+                                                rounds,
+                                                sample,
+                                                settings),
                                         this::progress)
                                 .run();
             }
@@ -212,6 +234,14 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (rounds < 1) {
             throw new UserException("--rounds must be at least 1, got " + rounds);
+        }
+        if (warmUp != null && (scaling || skew)) {
+            throw new UserException(
+                    "--warm-up sets the comparison's warm-up rounds; --scaling and --skew warm up"
+                            + " once per parallelism, so drop --warm-up");
+        }
+        if (warmUpRounds() < 1) {
+            throw new UserException("--warm-up must be at least 1, got " + warmUpRounds());
         }
         if (!delivery.equals("exactly-once") && !delivery.equals("at-least-once")) {
             throw new UserException(

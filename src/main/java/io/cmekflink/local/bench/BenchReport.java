@@ -33,6 +33,7 @@ final class BenchReport {
         report.put("orgs", options.orgs());
         report.put("parallelism", options.settings().parallelism());
         report.put("kms_latency_ms", options.kmsLatency().toMillis());
+        report.put("warm_up_rounds", options.warmUpRounds());
         report.put("rounds", options.rounds());
         report.put("delivery_guarantee", options.settings().deliveryGuarantee());
         report.put("checkpoint_interval_ms", options.settings().checkpointInterval().toMillis());

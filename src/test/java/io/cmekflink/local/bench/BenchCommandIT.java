@@ -32,6 +32,8 @@ class BenchCommandIT {
                         "bench",
                         "--records",
                         String.valueOf(RECORDS),
+                        "--warm-up",
+                        "1",
                         "--rounds",
                         "1",
                         "--sample",
@@ -41,6 +43,7 @@ class BenchCommandIT {
 
         assertThat(report.get("benchmark").asText()).isEqualTo("comparison");
         assertThat(report.get("records").asInt()).isEqualTo(RECORDS);
+        assertThat(report.get("warm_up_rounds").asInt()).isEqualTo(1);
         assertThat(report.get("orgs").asInt()).isEqualTo(100);
         assertThat(report.get("marked_fields").asInt()).isEqualTo(5);
         assertThat(report.get("cores").asInt()).isPositive();

@@ -54,4 +54,37 @@ class BenchCommandTest {
                 .isInstanceOf(UserException.class)
                 .hasMessage("--records must be at least 100, got 99");
     }
+
+    @Test
+    void comparisonWarmsUpTwiceUnlessTold() {
+        BenchCommand byDefault = new BenchCommand();
+        new CommandLine(byDefault).parseArgs();
+        BenchCommand told = new BenchCommand();
+        new CommandLine(told).parseArgs("--warm-up", "4");
+
+        assertThat(byDefault.warmUpRounds()).isEqualTo(2);
+        assertThat(told.warmUpRounds()).isEqualTo(4);
+    }
+
+    @Test
+    void noWarmUpRejected() {
+        BenchCommand command = new BenchCommand();
+        new CommandLine(command).parseArgs("--warm-up", "0");
+
+        assertThatThrownBy(command::call)
+                .isInstanceOf(UserException.class)
+                .hasMessage("--warm-up must be at least 1, got 0");
+    }
+
+    @Test
+    void warmUpRejectedForScaling() {
+        BenchCommand command = new BenchCommand();
+        new CommandLine(command).parseArgs("--scaling", "--warm-up", "3");
+
+        assertThatThrownBy(command::call)
+                .isInstanceOf(UserException.class)
+                .hasMessage(
+                        "--warm-up sets the comparison's warm-up rounds; --scaling and --skew warm"
+                                + " up once per parallelism, so drop --warm-up");
+    }
 }
