@@ -6,6 +6,9 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.cmekflink.kms.KmsCallException;
 import io.cmekflink.kms.KmsErrors;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
@@ -38,18 +41,51 @@ public final class EdekCache {
                 String keyArn, byte[] edek, Map<String, String> encryptionContext);
     }
 
-    private record EdekKey(String keyArn, byte[] edek, Map<String, String> context) {
+    /**
+     * A cache key. Its hash covers only the EDEK, read eight bytes at a time: the EDEK alone tells
+     * DEKs apart, and hashing the fresh key ARN string and context map of every record cost more
+     * than the lookup. Equality still compares all three.
+     */
+    private static final class EdekKey {
+        private static final VarHandle LONGS =
+                MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+        final String keyArn;
+        final byte[] edek;
+        final Map<String, String> context;
+        private final int hash;
+
+        EdekKey(String keyArn, byte[] edek, Map<String, String> context, int hash) {
+            this.keyArn = keyArn;
+            this.edek = edek;
+            this.context = context;
+            this.hash = hash;
+        }
+
+        static int hashOf(byte[] edek) {
+            long h = edek.length;
+            int i = 0;
+            for (; i + Long.BYTES <= edek.length; i += Long.BYTES) {
+                h = 31 * h + (long) LONGS.get(edek, i);
+            }
+            for (; i < edek.length; i++) {
+                h = 31 * h + edek[i];
+            }
+            return (int) (h ^ (h >>> 32));
+        }
+
         @Override
         public boolean equals(Object o) {
             return o instanceof EdekKey other
-                    && keyArn.equals(other.keyArn)
+                    && hash == other.hash
                     && Arrays.equals(edek, other.edek)
+                    && keyArn.equals(other.keyArn)
                     && context.equals(other.context);
         }
 
         @Override
         public int hashCode() {
-            return 31 * (31 * keyArn.hashCode() + Arrays.hashCode(edek)) + context.hashCode();
+            return hash;
         }
     }
 
@@ -92,17 +128,21 @@ public final class EdekCache {
      */
     public CompletableFuture<Dek> dekFor(
             String keyArn, byte[] edek, Map<String, String> encryptionContext) {
-        EdekKey key = new EdekKey(keyArn, edek.clone(), Map.copyOf(encryptionContext));
-        KmsCallException failure = failures.getIfPresent(key);
+        // A lookup key over the caller's arrays: only a miss stores a key, and that key owns
+        // copies, so the caller may reuse its arrays.
+        int hash = EdekKey.hashOf(edek);
+        EdekKey lookup = new EdekKey(keyArn, edek, encryptionContext, hash);
+        KmsCallException failure = failures.getIfPresent(lookup);
         if (failure != null) {
             return CompletableFuture.failedFuture(failure);
         }
-        CompletableFuture<DekLoad> present = deks.getIfPresent(key);
+        CompletableFuture<DekLoad> present = deks.getIfPresent(lookup);
         if (present != null && present.isDone() && present.join().dek() != null) {
             hits.increment();
             return CompletableFuture.completedFuture(present.join().dek());
         }
         misses.increment();
+        EdekKey key = new EdekKey(keyArn, edek.clone(), Map.copyOf(encryptionContext), hash);
         return DekLoad.settle(deks, key, deks.get(key));
     }
 
@@ -117,7 +157,7 @@ public final class EdekCache {
     private CompletableFuture<DekLoad> load(EdekKey key) {
         CompletableFuture<byte[]> call;
         try {
-            call = unwrapper.decrypt(key.keyArn(), key.edek(), key.context());
+            call = unwrapper.decrypt(key.keyArn, key.edek, key.context);
         } catch (RuntimeException e) {
             call = CompletableFuture.failedFuture(e);
         }
@@ -125,8 +165,7 @@ public final class EdekCache {
                 (plaintext, error) -> {
                     if (error == null) {
                         return DekLoad.of(
-                                Dek.takeOwnershipForDecryption(plaintext, key.edek(), key.keyArn()),
-                                0);
+                                Dek.takeOwnershipForDecryption(plaintext, key.edek, key.keyArn), 0);
                     }
                     Throwable cause = KmsErrors.unwrap(error);
                     if (cause instanceof KmsCallException e && e.kind().keyUnusable()) {
@@ -134,7 +173,7 @@ public final class EdekCache {
                         LOG.warn(
                                 "key {} refused to unwrap a data key ({}); records under it become"
                                         + " dead letters without a KMS call for {} ms",
-                                key.keyArn(),
+                                key.keyArn,
                                 e.kind(),
                                 failureTtl.toMillis());
                     }

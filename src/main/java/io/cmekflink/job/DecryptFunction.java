@@ -24,20 +24,18 @@ import io.cmekflink.kms.KmsDataKeys;
 import io.cmekflink.kms.KmsErrors;
 import io.cmekflink.kms.KmsSettings;
 import io.cmekflink.logging.RateLimitedLog;
-import java.io.ByteArrayOutputStream;
+import io.cmekflink.schema.ByteArrayEncoder;
+import io.cmekflink.schema.SingleObjectEncoding;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ForkJoinPool;
+import org.apache.avro.SchemaNormalization;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
-import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
@@ -121,7 +119,9 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
                         dekSettings.failureTtl(),
                         dataKeys::decrypt,
                         Ticker.systemTicker(),
-                        ForkJoinPool.commonPool());
+                        // The cache's upkeep runs on the thread that uses it, as in the encrypt
+                        // step; unwrapping stays asynchronous on the KMS client's threads.
+                        Runnable::run);
         opener = RecordOpener.create(schemas.registry());
         deadLetterLog = new RateLimitedLog(LOG, 10_000);
         writers = ThreadLocal.withInitial(() -> new PlaintextWriter(singleObjectOutput));
@@ -269,36 +269,45 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
         return DeadLetters.output(letter, record);
     }
 
-    /** Encodes decrypted records; one per thread. */
-    private static final class PlaintextWriter {
+    /**
+     * Encodes decrypted records into one reused buffer, with one datum writer per schema; one per
+     * thread. Avro's message encoder wrote through a synchronized stream byte by byte, which cost
+     * about a tenth of the decrypt task's time.
+     */
+    static final class PlaintextWriter {
+        private record SchemaWriter(GenericDatumWriter<GenericRecord> datum, long fingerprint) {}
+
         private final boolean singleObject;
-        private final java.util.Map<org.apache.avro.Schema, BinaryMessageEncoder<GenericRecord>>
-                encoders = new java.util.IdentityHashMap<>();
-        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(1024);
-        private BinaryEncoder encoder;
+        private final java.util.Map<org.apache.avro.Schema, SchemaWriter> writers =
+                new java.util.IdentityHashMap<>();
+        private final ByteArrayEncoder out = new ByteArrayEncoder(2048);
 
         PlaintextWriter(boolean singleObject) {
             this.singleObject = singleObject;
         }
 
+        /**
+         * Returns the record's Avro binary encoding, after a single-object header (C3 01 and the
+         * schema's CRC-64-AVRO fingerprint) when this writer writes single objects.
+         */
         byte[] write(GenericRecord record) {
+            SchemaWriter writer =
+                    writers.computeIfAbsent(
+                            record.getSchema(),
+                            schema ->
+                                    new SchemaWriter(
+                                            new GenericDatumWriter<>(schema, GenericData.get()),
+                                            SchemaNormalization.parsingFingerprint64(schema)));
+            out.reset();
+            if (singleObject) {
+                SingleObjectEncoding.writeHeader(out, writer.fingerprint());
+            }
             try {
-                if (singleObject) {
-                    return encoders.computeIfAbsent(
-                                    record.getSchema(),
-                                    schema -> new BinaryMessageEncoder<>(GenericData.get(), schema))
-                            .encode(record)
-                            .array();
-                }
-                buffer.reset();
-                encoder = EncoderFactory.get().binaryEncoder(buffer, encoder);
-                new GenericDatumWriter<GenericRecord>(record.getSchema(), GenericData.get())
-                        .write(record, encoder);
-                encoder.flush();
-                return buffer.toByteArray();
+                writer.datum().write(record, out);
             } catch (IOException e) {
                 throw new UncheckedIOException("encoding a decrypted record failed", e);
             }
+            return out.toByteArray();
         }
     }
 }

@@ -26,7 +26,7 @@ import org.apache.avro.generic.GenericRecord;
  * <p>Maps get distinct keys in the order of their unsigned UTF-8 bytes unless {@link #unsortedMaps}
  * is set, and floats are never NaN, so that an encoding of a record is canonical.
  */
-final class RandomRecords {
+public final class RandomRecords {
 
     static final List<String> BINDINGS = List.of("request_id", "meta.trace", "tags");
     static final String ORG = "org-7";
@@ -49,13 +49,13 @@ final class RandomRecords {
     private int names;
     boolean unsortedMaps;
 
-    RandomRecords(Random random, int index) {
+    public RandomRecords(Random random, int index) {
         this.random = random;
         this.namespace = "test.random" + index;
     }
 
     /** Builds a new random writer schema. */
-    Schema schema() {
+    public Schema schema() {
         List<Schema.Field> fields = new ArrayList<>();
         Schema orgId =
                 random.nextBoolean()
@@ -135,7 +135,7 @@ final class RandomRecords {
     }
 
     /** Builds a random record of {@code schema}, with {@link #ORG} in its org id field. */
-    GenericRecord record(Schema schema) {
+    public GenericRecord record(Schema schema) {
         GenericData.Record record = (GenericData.Record) value(schema, 0);
         record.put("org_id", ORG);
         return record;

@@ -1,0 +1,83 @@
+package io.cmekflink.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.cmekflink.crypto.RandomRecords;
+import java.io.ByteArrayOutputStream;
+import java.util.Random;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.junit.jupiter.api.Test;
+
+/** The decrypt step's encoder writes the bytes that Avro's own encoders write. */
+class PlaintextWriterTest {
+
+    @Test
+    void singleObjectsMatchAvroMessageEncoder() throws Exception {
+        DecryptFunction.PlaintextWriter writer = new DecryptFunction.PlaintextWriter(true);
+        int records = 0;
+        Random random = new Random(4_120_226L);
+        for (int s = 0; s < 40; s++) {
+            RandomRecords generator = new RandomRecords(random, s);
+            Schema schema = generator.schema();
+            BinaryMessageEncoder<GenericRecord> avro =
+                    new BinaryMessageEncoder<>(GenericData.get(), schema);
+            for (int r = 0; r < 20; r++) {
+                GenericRecord record = generator.record(schema);
+                assertThat(writer.write(record))
+                        .as("schema %d record %d", s, r)
+                        .isEqualTo(avro.encode(record).array());
+                records++;
+            }
+        }
+        assertThat(records).isEqualTo(800);
+    }
+
+    @Test
+    void plainBinaryMatchesAvroBinaryEncoder() throws Exception {
+        DecryptFunction.PlaintextWriter writer = new DecryptFunction.PlaintextWriter(false);
+        Random random = new Random(17L);
+        for (int s = 0; s < 40; s++) {
+            RandomRecords generator = new RandomRecords(random, s);
+            Schema schema = generator.schema();
+            for (int r = 0; r < 20; r++) {
+                GenericRecord record = generator.record(schema);
+                ByteArrayOutputStream expected = new ByteArrayOutputStream();
+                BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(expected, null);
+                new GenericDatumWriter<GenericRecord>(schema).write(record, encoder);
+                encoder.flush();
+                assertThat(writer.write(record))
+                        .as("schema %d record %d", s, r)
+                        .isEqualTo(expected.toByteArray());
+            }
+        }
+    }
+
+    @Test
+    void writerSwitchesBetweenSchemas() throws Exception {
+        DecryptFunction.PlaintextWriter writer = new DecryptFunction.PlaintextWriter(true);
+        Random random = new Random(3L);
+        RandomRecords first = new RandomRecords(random, 0);
+        RandomRecords second = new RandomRecords(random, 1);
+        Schema a = first.schema();
+        Schema b = second.schema();
+        GenericRecord ra = first.record(a);
+        GenericRecord rb = second.record(b);
+
+        byte[] a1 = writer.write(ra);
+        byte[] b1 = writer.write(rb);
+        byte[] a2 = writer.write(ra);
+
+        assertThat(a2).isEqualTo(a1);
+        assertThat(b1)
+                .isEqualTo(
+                        new BinaryMessageEncoder<GenericRecord>(GenericData.get(), b)
+                                .encode(rb)
+                                .array());
+    }
+}
