@@ -1,7 +1,6 @@
 package io.cmekflink.job;
 
 import com.github.benmanes.caffeine.cache.Ticker;
-import io.cmekflink.config.Durations;
 import io.cmekflink.config.JobConfig;
 import io.cmekflink.config.JobOptions;
 import io.cmekflink.crypto.Envelope;
@@ -218,10 +217,7 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
                 record,
                 envelope,
                 ErrorCode.KMS_UNAVAILABLE,
-                new IllegalStateException(
-                        "no data key within async.timeout ("
-                                + Durations.format(asyncTimeout)
-                                + ")"),
+                new IllegalStateException(StepDeadlines.expiredMessage("data key", asyncTimeout)),
                 null);
     }
 

@@ -532,9 +532,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                     deadLetter(
                             routed.record,
                             ErrorCode.KMS_UNAVAILABLE,
-                            "no data key within async.timeout ("
-                                    + Durations.format(asyncTimeout)
-                                    + ")",
+                            StepDeadlines.expiredMessage("data key", asyncTimeout),
                             routed.keyArn,
                             null));
         } catch (RuntimeException e) {

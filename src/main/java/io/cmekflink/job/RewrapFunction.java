@@ -21,6 +21,7 @@ import io.cmekflink.link.KeyArn;
 import io.cmekflink.schema.SingleObjectEncoding;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -59,8 +60,10 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
     private final String orgId;
     private final String fromArn;
     private final String toArn;
+    private final Duration asyncTimeout;
 
     private transient KeyArn fromKey;
+    private transient StepDeadlines deadlines;
     private transient KmsClients clients;
     private transient KmsDataKeys dataKeys;
     private transient RecordOpener opener;
@@ -76,6 +79,7 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
         this.orgId = config.get(JobOptions.REWRAP_ORG);
         this.fromArn = config.get(JobOptions.REWRAP_FROM_KEY_ARN);
         this.toArn = config.get(JobOptions.REWRAP_TO_KEY_ARN);
+        this.asyncTimeout = config.get(JobOptions.ASYNC_TIMEOUT);
     }
 
     @Override
@@ -86,6 +90,11 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
             throw new IllegalArgumentException(
                     "invalid " + JobOptions.REWRAP_FROM_KEY_ARN.key() + ": " + e.getMessage(), e);
         }
+        deadlines =
+                new StepDeadlines(
+                        "re-wrap",
+                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                        asyncTimeout);
         KmsClients.checkCredentials();
         clients = new KmsClients(kmsSettings);
         var metrics = getRuntimeContext().getMetricGroup();
@@ -117,6 +126,9 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
         LOG.info(
                 "re-wrap step {} closing",
                 getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+        if (deadlines != null) {
+            deadlines.close();
+        }
         if (clients != null) {
             clients.close();
         }
@@ -141,36 +153,65 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
             result.complete(List.of());
             return;
         }
+        ByteBuffer oldEdek = ByteBuffer.wrap(envelope.edek());
         CompletableFuture<byte[]> newEdek =
                 moved.computeIfAbsent(
-                        ByteBuffer.wrap(envelope.edek()),
+                        oldEdek,
                         edek ->
                                 dataKeys.reEncrypt(
                                         envelope.keyArn(),
                                         toArn,
                                         envelope.edek(),
                                         envelope.encryptionContext()));
+        if (newEdek.isDone()) {
+            finish(record, derived, envelope, oldEdek, newEdek, result);
+            return;
+        }
+        ResultFuture<OutputRecord> bounded =
+                deadlines.bound(result, () -> List.of(expired(record, envelope)));
         newEdek.whenComplete(
-                (edek, error) -> {
-                    try {
-                        if (error != null) {
-                            Throwable cause = KmsErrors.unwrap(error);
-                            ErrorCode code =
-                                    cause instanceof KmsCallException k
-                                            ? ErrorCode.fromKms(k.kind())
-                                            : ErrorCode.INTERNAL_ERROR;
-                            result.complete(List.of(deadLetter(record, envelope, code, cause)));
-                            return;
-                        }
-                        long layout = SingleObjectEncoding.fingerprint(record.value);
-                        byte[] value = rewriter.rewrite(derived, layout, toArn, edek);
-                        rewrapped.inc();
-                        result.complete(List.of(output(record, envelope.recordId(), value)));
-                    } catch (Exception e) {
-                        result.complete(
-                                List.of(deadLetter(record, envelope, ErrorCode.INTERNAL_ERROR, e)));
-                    }
-                });
+                (edek, error) -> finish(record, derived, envelope, oldEdek, newEdek, bounded));
+    }
+
+    private void finish(
+            SourceRecord record,
+            GenericRecord derived,
+            Envelope envelope,
+            ByteBuffer oldEdek,
+            CompletableFuture<byte[]> newEdek,
+            ResultFuture<OutputRecord> result) {
+        try {
+            byte[] edek;
+            try {
+                edek = newEdek.join();
+            } catch (RuntimeException error) {
+                // A failed call is not kept, so that the next record of this EDEK tries again.
+                moved.remove(oldEdek, newEdek);
+                Throwable cause = KmsErrors.unwrap(error);
+                ErrorCode code =
+                        cause instanceof KmsCallException k
+                                ? ErrorCode.fromKms(k.kind())
+                                : ErrorCode.INTERNAL_ERROR;
+                result.complete(List.of(deadLetter(record, envelope, code, cause)));
+                return;
+            }
+            long layout = SingleObjectEncoding.fingerprint(record.value);
+            byte[] value = rewriter.rewrite(derived, layout, toArn, edek);
+            rewrapped.inc();
+            result.complete(List.of(output(record, envelope.recordId(), value)));
+        } catch (Exception e) {
+            result.complete(List.of(deadLetter(record, envelope, ErrorCode.INTERNAL_ERROR, e)));
+        }
+    }
+
+    /** Returns the dead letter of a record whose new EDEK did not arrive within the timeout. */
+    private OutputRecord expired(SourceRecord record, Envelope envelope) {
+        return deadLetter(
+                record,
+                envelope,
+                ErrorCode.KMS_UNAVAILABLE,
+                new IllegalStateException(
+                        StepDeadlines.expiredMessage("re-wrapped data key", asyncTimeout)));
     }
 
     /** Returns whether an envelope's key ARN names the from key, or its replica in a geo region. */
@@ -198,17 +239,6 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
         out.headerValues = record.headerValues;
         out.timestamp = record.timestamp;
         return out;
-    }
-
-    @Override
-    public void timeout(SourceRecord record, ResultFuture<OutputRecord> result) {
-        result.complete(
-                List.of(
-                        deadLetter(
-                                record,
-                                null,
-                                ErrorCode.KMS_UNAVAILABLE,
-                                new IllegalStateException("ReEncrypt timed out"))));
     }
 
     private OutputRecord deadLetter(

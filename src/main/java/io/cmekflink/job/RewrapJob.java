@@ -2,11 +2,9 @@ package io.cmekflink.job;
 
 import io.cmekflink.config.JobConfig;
 import io.cmekflink.config.JobOptions;
-import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
-import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
@@ -57,19 +55,16 @@ public final class RewrapJob {
                                                 config.get(JobOptions.RECORDS_HEADERS_ALLOWLIST))))
                         .build();
         SingleOutputStreamOperator<OutputRecord> rewrapped =
-                AsyncDataStream.orderedWait(
-                                env.fromSource(
-                                                source,
-                                                WatermarkStrategy.noWatermarks(),
-                                                "encrypted: "
-                                                        + config.get(JobOptions.RECORDS_TOPIC))
-                                        .uid("encrypted-source"),
-                                new RewrapFunction(config),
-                                config.get(JobOptions.ASYNC_TIMEOUT).toMillis(),
-                                TimeUnit.MILLISECONDS,
-                                config.get(JobOptions.ASYNC_CAPACITY))
-                        .name("re-wrap")
-                        .uid("rewrap");
+                JobParts.orderedStep(
+                        env.fromSource(
+                                        source,
+                                        WatermarkStrategy.noWatermarks(),
+                                        "encrypted: " + config.get(JobOptions.RECORDS_TOPIC))
+                                .uid("encrypted-source"),
+                        new RewrapFunction(config),
+                        config,
+                        "re-wrap",
+                        "rewrap");
         SingleOutputStreamOperator<OutputRecord> split =
                 rewrapped
                         .process(new SplitOutputFunction())

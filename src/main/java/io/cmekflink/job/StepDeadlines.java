@@ -1,5 +1,6 @@
 package io.cmekflink.job;
 
+import io.cmekflink.config.Durations;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.concurrent.ScheduledFuture;
@@ -63,6 +64,14 @@ final class StepDeadlines implements AutoCloseable {
                         timeout.toNanos(),
                         TimeUnit.NANOSECONDS));
         return deadline;
+    }
+
+    /**
+     * Returns the message of a record's dead letter when {@code awaited} did not arrive within
+     * {@code timeout}, for example "no data key within async.timeout (90s)".
+     */
+    static String expiredMessage(String awaited, Duration timeout) {
+        return "no " + awaited + " within async.timeout (" + Durations.format(timeout) + ")";
     }
 
     /** Returns the number of armed deadlines. */

@@ -69,13 +69,13 @@ class EncryptDeadlineTest {
                             n -> null);
             kms.faults().setLatency(Duration.ofSeconds(1));
 
-            var harness = EncryptStepHarness.open(config);
+            var harness = AsyncStepHarness.open(new EncryptFunction(config), Routed.class);
             for (int offset = 0; offset < 3; offset++) {
                 harness.processElement(
                         new StreamRecord<>(Routed.record(parse(config, offset), arn)));
             }
             harness.endInput();
-            List<OutputRecord> outputs = EncryptStepHarness.outputs(harness);
+            List<OutputRecord> outputs = AsyncStepHarness.outputs(harness);
 
             assertThat(outputs).extracting(o -> o.deadLetter).containsExactly(false, false, true);
             OutputRecord late = outputs.get(2);
@@ -90,7 +90,7 @@ class EncryptDeadlineTest {
                     Duration.ofSeconds(10),
                     () -> kms.callCounts().getOrDefault("GenerateDataKey", 0L) == 3L);
             harness.close();
-            assertThat(EncryptStepHarness.outputs(harness)).hasSize(3);
+            assertThat(AsyncStepHarness.outputs(harness)).hasSize(3);
         }
     }
 

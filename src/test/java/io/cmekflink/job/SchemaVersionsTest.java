@@ -117,10 +117,10 @@ class SchemaVersionsTest {
 
     private static OutputRecord encrypt(JobConfig config, ParsedRecord parsed, String arn)
             throws Exception {
-        var harness = EncryptStepHarness.open(config);
+        var harness = AsyncStepHarness.open(new EncryptFunction(config), Routed.class);
         harness.processElement(new StreamRecord<>(Routed.record(parsed, arn)));
         harness.endInput();
-        List<OutputRecord> outs = EncryptStepHarness.outputs(harness);
+        List<OutputRecord> outs = AsyncStepHarness.outputs(harness);
         harness.close();
         assertThat(outs).hasSize(1);
         return outs.get(0);
