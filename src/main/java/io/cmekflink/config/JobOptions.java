@@ -442,8 +442,9 @@ public final class JobOptions {
             Option.duration(
                     "async.timeout",
                     Duration.ofSeconds(90),
-                    "Longest time a record may spend in the encrypt step; must exceed"
-                            + " kms.retry.budget plus kms.attempt-timeout.");
+                    "Longest time a record may wait for its data key in the encrypt, decrypt or"
+                            + " re-wrap step; must exceed kms.retry.budget plus"
+                            + " kms.attempt-timeout.");
 
     public static final Option<Duration> CHECKPOINT_INTERVAL =
             Option.duration(
