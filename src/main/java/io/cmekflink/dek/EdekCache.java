@@ -62,6 +62,9 @@ public final class EdekCache {
             this.hash = hash;
         }
 
+        // NOTE: keys of one EDEK share a hash bin. A writer of the encrypted topic can put up to
+        // maxEntries refusals of one EDEK under distinct key ARNs into the failure cache, and
+        // lookups of that EDEK then compare against each of them.
         static int hashOf(byte[] edek) {
             long h = edek.length;
             int i = 0;
@@ -144,6 +147,11 @@ public final class EdekCache {
         misses.increment();
         EdekKey key = new EdekKey(keyArn, edek.clone(), Map.copyOf(encryptionContext), hash);
         return DekLoad.settle(deks, key, deks.get(key));
+    }
+
+    /** Returns the hash of a cache key over {@code edek}, for tests of its spread. */
+    static int edekHash(byte[] edek) {
+        return EdekKey.hashOf(edek);
     }
 
     public long hits() {

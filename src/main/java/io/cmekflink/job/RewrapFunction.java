@@ -47,7 +47,9 @@ import org.slf4j.LoggerFactory;
  * becomes a dead letter of stage REWRAP with the encrypted record as payload.
  *
  * <p>The EDEKs moved are kept for the life of the job, one entry per distinct EDEK of the org: a
- * bounded job over one org's records holds few.
+ * bounded job over one org's records holds few. A refusal of the key is kept the same way, so one
+ * call per EDEK holds for refused EDEKs too; a retriable failure (throttling, an outage) is
+ * dropped, and the next record of that EDEK calls again.
  */
 public final class RewrapFunction extends RichAsyncFunction<SourceRecord, OutputRecord> {
 
@@ -154,23 +156,50 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
             return;
         }
         ByteBuffer oldEdek = ByteBuffer.wrap(envelope.edek());
-        CompletableFuture<byte[]> newEdek =
-                moved.computeIfAbsent(
-                        oldEdek,
-                        edek ->
-                                dataKeys.reEncrypt(
-                                        envelope.keyArn(),
-                                        toArn,
-                                        envelope.edek(),
-                                        envelope.encryptionContext()));
+        CompletableFuture<byte[]> newEdek = reEncrypt(oldEdek, envelope);
+        if (newEdek.isDone() && isRetriable(newEdek)) {
+            // A retriable failure that the record before this one has not removed yet.
+            moved.remove(oldEdek, newEdek);
+            newEdek = reEncrypt(oldEdek, envelope);
+        }
         if (newEdek.isDone()) {
             finish(record, derived, envelope, oldEdek, newEdek, result);
             return;
         }
         ResultFuture<OutputRecord> bounded =
                 deadlines.bound(result, () -> List.of(expired(record, envelope)));
+        CompletableFuture<byte[]> pending = newEdek;
         newEdek.whenComplete(
-                (edek, error) -> finish(record, derived, envelope, oldEdek, newEdek, bounded));
+                (edek, error) -> finish(record, derived, envelope, oldEdek, pending, bounded));
+    }
+
+    /** Returns the one ReEncrypt call of an EDEK, started by the first record that needs it. */
+    private CompletableFuture<byte[]> reEncrypt(ByteBuffer oldEdek, Envelope envelope) {
+        return moved.computeIfAbsent(
+                oldEdek,
+                edek ->
+                        dataKeys.reEncrypt(
+                                envelope.keyArn(),
+                                toArn,
+                                envelope.edek(),
+                                envelope.encryptionContext()));
+    }
+
+    /**
+     * Returns whether a call failed in a way that a later call may not: throttling, an outage or an
+     * unexpected error. A refusal of the key (disabled, deleted, denied) is kept for the run, so
+     * that each EDEK costs one call however many records it has.
+     */
+    private static boolean isRetriable(CompletableFuture<byte[]> call) {
+        if (!call.isCompletedExceptionally()) {
+            return false;
+        }
+        try {
+            call.join();
+            return false;
+        } catch (RuntimeException e) {
+            return !(KmsErrors.unwrap(e) instanceof KmsCallException k) || k.kind().retriable();
+        }
     }
 
     private void finish(
@@ -180,13 +209,18 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
             ByteBuffer oldEdek,
             CompletableFuture<byte[]> newEdek,
             ResultFuture<OutputRecord> result) {
+        if (StepDeadlines.expired(result)) {
+            return;
+        }
         try {
             byte[] edek;
             try {
                 edek = newEdek.join();
             } catch (RuntimeException error) {
-                // A failed call is not kept, so that the next record of this EDEK tries again.
-                moved.remove(oldEdek, newEdek);
+                if (isRetriable(newEdek)) {
+                    // Not kept, so that the next record of this EDEK calls again.
+                    moved.remove(oldEdek, newEdek);
+                }
                 Throwable cause = KmsErrors.unwrap(error);
                 ErrorCode code =
                         cause instanceof KmsCallException k
@@ -211,7 +245,7 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
                 envelope,
                 ErrorCode.KMS_UNAVAILABLE,
                 new IllegalStateException(
-                        StepDeadlines.expiredMessage("re-wrapped data key", asyncTimeout)));
+                        StepDeadlines.expiredMessage("re-wrapped EDEK", asyncTimeout)));
     }
 
     /** Returns whether an envelope's key ARN names the from key, or its replica in a geo region. */

@@ -58,6 +58,7 @@ final class StepDeadlines implements AutoCloseable {
                 executor.schedule(
                         () -> {
                             if (deadline.claim()) {
+                                deadline.expired = true;
                                 deadline.result.complete(onExpiry.get());
                             }
                         },
@@ -68,10 +69,23 @@ final class StepDeadlines implements AutoCloseable {
 
     /**
      * Returns the message of a record's dead letter when {@code awaited} did not arrive within
-     * {@code timeout}, for example "no data key within async.timeout (90s)".
+     * {@code timeout}, for example "no data key within async.timeout (90s); check KMS latency and
+     * throttling, or raise async.timeout".
      */
     static String expiredMessage(String awaited, Duration timeout) {
-        return "no " + awaited + " within async.timeout (" + Durations.format(timeout) + ")";
+        return "no "
+                + awaited
+                + " within async.timeout ("
+                + Durations.format(timeout)
+                + "); check KMS latency and throttling, or raise async.timeout";
+    }
+
+    /**
+     * Returns whether {@code result} is bounded by a deadline that already expired, so that the
+     * record left as a dead letter and a late completion would be dropped.
+     */
+    static boolean expired(ResultFuture<?> result) {
+        return result instanceof Deadline<?> deadline && deadline.expired;
     }
 
     /** Returns the number of armed deadlines. */
@@ -92,6 +106,9 @@ final class StepDeadlines implements AutoCloseable {
         private final ResultFuture<T> result;
         private final AtomicBoolean claimed = new AtomicBoolean();
         private volatile ScheduledFuture<?> timer;
+
+        /** Set by the timer once it completed the result with the expiry outputs. */
+        private volatile boolean expired;
 
         Deadline(ResultFuture<T> result) {
             this.result = result;

@@ -94,6 +94,11 @@ class EdekCacheTest {
 
         assertThat(calls).hasSize(18);
         assertThat(cache.hits()).isZero();
+        for (int length : new int[] {1, 7, 8, 9, 15, 16, 17, 183, 184}) {
+            assertThat(EdekCache.edekHash(edek(length, 100)))
+                    .as("hash of %d bytes", length)
+                    .isNotEqualTo(EdekCache.edekHash(edek(length, 101)));
+        }
     }
 
     @Test

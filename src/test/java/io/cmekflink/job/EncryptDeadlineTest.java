@@ -81,7 +81,10 @@ class EncryptDeadlineTest {
             OutputRecord late = outputs.get(2);
             assertThat(late.errorCode).isEqualTo("KMS_UNAVAILABLE");
             DeadLetter letter = DeadLetter.fromBytes(late.value);
-            assertThat(letter.message()).isEqualTo("no data key within async.timeout (2500ms)");
+            assertThat(letter.message())
+                    .isEqualTo(
+                            "no data key within async.timeout (2500ms); check KMS latency and"
+                                    + " throttling, or raise async.timeout");
             assertThat(letter.sourceOffset()).isEqualTo(2L);
 
             // The record's third GenerateDataKey call went out, and its late DEK adds no output.

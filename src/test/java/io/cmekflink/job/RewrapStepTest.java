@@ -10,6 +10,8 @@ import io.cmekflink.crypto.RecordOpener;
 import io.cmekflink.crypto.RecordSealer;
 import io.cmekflink.dek.Dek;
 import io.cmekflink.local.kms.KmsEmulator;
+import io.cmekflink.local.kms.KmsErrorType;
+import io.cmekflink.local.kms.KmsOperation;
 import io.cmekflink.testing.TestAws;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +31,8 @@ import software.amazon.awssdk.services.kms.model.DataKeySpec;
 /**
  * The re-wrap step's reuse of moved EDEKs, with the real KMS client against the emulator, under
  * async I/O without Flink's timeout, as the re-wrap job runs it: records wait for one {@code
- * ReEncrypt} per EDEK under the step's own deadline, and a failed call is not kept.
+ * ReEncrypt} per EDEK under the step's own deadline, a retriable failure is not kept, and a refusal
+ * of the key is.
  */
 class RewrapStepTest {
 
@@ -69,6 +72,7 @@ class RewrapStepTest {
                         dead-letters.topic: d
                         kms: {local-region: eu-west-1, endpoint: "%s", attempt-timeout: 1500ms}
                         kms.retry.budget: 900ms
+                        kms.retry.max-attempts: 2
                         async.timeout: 2500ms
                         rewrap: {org: %s, from-key-arn: "%s", to-key-arn: "%s"}
                         kafka.bootstrap.servers: "127.0.0.1:1"
@@ -115,7 +119,29 @@ class RewrapStepTest {
     }
 
     @Test
-    void failedReEncryptIsTriedAgainForTheNextRecord() throws Exception {
+    void retriableFailureIsTriedAgainForTheNextRecord() throws Exception {
+        Dek dek = dataKey();
+        // Both attempts of the first call fail; the next call succeeds.
+        kms.faults().failNext(2, KmsErrorType.KMS_INTERNAL, KmsOperation.RE_ENCRYPT);
+        var harness = AsyncStepHarness.open(new RewrapFunction(config), SourceRecord.class);
+        harness.processElement(new StreamRecord<>(sealed(0, dek)));
+        List<OutputRecord> outputs =
+                AsyncStepHarness.awaitOutputs(harness, 1, Duration.ofSeconds(10));
+        assertThat(outputs.get(0).errorCode).isEqualTo("KMS_UNAVAILABLE");
+        assertThat(kms.callCount("ReEncrypt")).isEqualTo(2);
+
+        harness.processElement(new StreamRecord<>(sealed(1, dek)));
+        outputs = AsyncStepHarness.awaitOutputs(harness, 2, Duration.ofSeconds(10));
+
+        assertThat(outputs.get(1).deadLetter).isFalse();
+        assertThat(keyArnOf(outputs.get(1))).isEqualTo(toKey);
+        assertThat(kms.callCount("ReEncrypt")).isEqualTo(3);
+        harness.endInput();
+        harness.close();
+    }
+
+    @Test
+    void refusalIsKeptForTheRun() throws Exception {
         Dek dek = dataKey();
         kms.disableKey(toKey);
         var harness = AsyncStepHarness.open(new RewrapFunction(config), SourceRecord.class);
@@ -124,13 +150,13 @@ class RewrapStepTest {
                 AsyncStepHarness.awaitOutputs(harness, 1, Duration.ofSeconds(10));
         assertThat(outputs.get(0).errorCode).isEqualTo("KEY_DISABLED");
 
+        // Enabled again, but this run keeps the refusal: one call per EDEK, however many records.
         kms.enableKey(toKey);
         harness.processElement(new StreamRecord<>(sealed(1, dek)));
         outputs = AsyncStepHarness.awaitOutputs(harness, 2, Duration.ofSeconds(10));
 
-        assertThat(outputs.get(1).deadLetter).isFalse();
-        assertThat(keyArnOf(outputs.get(1))).isEqualTo(toKey);
-        assertThat(kms.callCount("ReEncrypt")).isEqualTo(2);
+        assertThat(outputs.get(1).errorCode).isEqualTo("KEY_DISABLED");
+        assertThat(kms.callCount("ReEncrypt")).isEqualTo(1);
         harness.endInput();
         harness.close();
     }

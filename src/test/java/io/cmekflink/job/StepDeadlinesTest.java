@@ -49,6 +49,7 @@ class StepDeadlinesTest {
             bounded.completeExceptionally(new IllegalStateException("boom"));
 
             assertThat(completions.received).containsExactly(List.of("late"));
+            assertThat(StepDeadlines.expired(bounded)).isTrue();
             assertThat(deadlines.armed()).isZero();
         }
     }
@@ -64,6 +65,8 @@ class StepDeadlinesTest {
             bounded.complete(List.of("again"));
 
             assertThat(completions.received).containsExactly(List.of("sealed"));
+            assertThat(StepDeadlines.expired(bounded)).isFalse();
+            assertThat(StepDeadlines.expired(completions)).isFalse();
             assertThat(deadlines.armed()).isZero();
         }
     }
