@@ -435,7 +435,8 @@ public final class JobOptions {
                             "async.capacity",
                             1000,
                             1,
-                            "Most records in flight in the encrypt step of each parallel instance.")
+                            "Maximum records in flight in the encrypt, decrypt or re-wrap step of"
+                                    + " each parallel instance.")
                     .unit("records");
 
     public static final Option<Duration> ASYNC_TIMEOUT =

@@ -1,6 +1,7 @@
 package io.cmekflink.local.bench;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.cmekflink.cli.UserException;
 import io.cmekflink.job.JobSchemas;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -85,7 +86,7 @@ final class Bench {
                         // The first encrypt run's output is the input of every decrypt run,
                         // and what every encrypted-bytes pass-through writes.
                         decryptInput = r.outputTopic;
-                        encryptedValues = loadEncryptedValues(decryptInput);
+                        encryptedValues = loadEncryptedValues(r);
                         runner = runner.withEncryptedValues(encryptedValues);
                     }
                     if (round > 0) {
@@ -108,16 +109,40 @@ final class Bench {
         return BenchReport.comparison(options, results, sizes);
     }
 
-    private EncryptedValues loadEncryptedValues(String encryptOutput) {
+    private EncryptedValues loadEncryptedValues(BenchRun.Result encryptRun) {
+        requireHeapFor(encryptRun.output.valueBytes, encryptRun.output.records());
         progress.accept("indexing the encrypt output for the encrypted-bytes pass-through");
         return EncryptedValues.load(
                 setup.bootstrapServers(),
-                encryptOutput,
+                encryptRun.outputTopic,
                 RECORDS_TOPIC,
                 options.records(),
                 BenchSetup.PARTITIONS,
                 derivedSchemaOf(),
                 Duration.ofMinutes(5));
+    }
+
+    /**
+     * Fails before the encrypted-bytes pass-through keeps every encrypted value on the heap, when
+     * the heap cannot hold them with room to spare.
+     */
+    static void requireHeapFor(long valueBytes, int records) {
+        Runtime runtime = Runtime.getRuntime();
+        long needed = valueBytes + 32L * records;
+        long available = runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory());
+        if (needed * 2 > available) {
+            long mib = 1024 * 1024;
+            throw new UserException(
+                    "the encrypted-bytes pass-through keeps all "
+                            + records
+                            + " encrypted values in memory, about "
+                            + needed / mib
+                            + " MiB, but only "
+                            + available / mib
+                            + " MiB of heap is free; run java with -Xmx"
+                            + (runtime.maxMemory() + needed * 2) / mib
+                            + "m, or lower --records");
+        }
     }
 
     /** Measures the log size of a run's output topic, then deletes the topic. */

@@ -87,4 +87,19 @@ class BenchCommandTest {
                         "--warm-up sets the comparison's warm-up rounds; --scaling and --skew warm"
                                 + " up once per parallelism, so drop --warm-up");
     }
+
+    @Test
+    void encryptedValuesNeedingMoreThanHalfTheHeapRejected() {
+        long free =
+                Runtime.getRuntime().maxMemory()
+                        - (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
+
+        assertThatThrownBy(() -> Bench.requireHeapFor(free, 1000))
+                .isInstanceOf(UserException.class)
+                .hasMessageStartingWith(
+                        "the encrypted-bytes pass-through keeps all 1000 encrypted values in"
+                                + " memory, about ")
+                .hasMessageContaining("run java with -Xmx");
+        Bench.requireHeapFor(1_400_000, 1000);
+    }
 }
