@@ -63,6 +63,7 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
     private final String fromArn;
     private final String toArn;
     private final Duration asyncTimeout;
+    private final int requestBudget;
 
     private transient KeyArn fromKey;
     private transient StepDeadlines deadlines;
@@ -82,6 +83,7 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
         this.fromArn = config.get(JobOptions.REWRAP_FROM_KEY_ARN);
         this.toArn = config.get(JobOptions.REWRAP_TO_KEY_ARN);
         this.asyncTimeout = config.get(JobOptions.ASYNC_TIMEOUT);
+        this.requestBudget = config.get(JobOptions.KMS_REQUEST_BUDGET);
     }
 
     @Override
@@ -114,7 +116,14 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
                                                                 .counter(
                                                                         outcome,
                                                                         new ThreadSafeSimpleCounter()))
-                                        .inc());
+                                        .inc(),
+                        // This instance's share of the platform's KMS quota, as in the other jobs.
+                        requestBudget
+                                / (double)
+                                        getRuntimeContext()
+                                                .getTaskInfo()
+                                                .getNumberOfParallelSubtasks(),
+                        false);
         opener = RecordOpener.create(schemas.registry());
         rewriter = new EnvelopeRewriter();
         moved = new ConcurrentHashMap<>();

@@ -8,10 +8,12 @@ import io.cmekflink.crypto.Envelope;
 import io.cmekflink.crypto.RecordId;
 import io.cmekflink.crypto.RecordOpener;
 import io.cmekflink.crypto.RecordSealer;
+import io.cmekflink.deadletter.DeadLetter;
 import io.cmekflink.dek.Dek;
 import io.cmekflink.local.kms.KmsEmulator;
 import io.cmekflink.local.kms.KmsErrorType;
 import io.cmekflink.local.kms.KmsOperation;
+import io.cmekflink.testing.JobHarness;
 import io.cmekflink.testing.TestAws;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,8 +33,8 @@ import software.amazon.awssdk.services.kms.model.DataKeySpec;
 /**
  * The re-wrap step's reuse of moved EDEKs, with the real KMS client against the emulator, under
  * async I/O without Flink's timeout, as the re-wrap job runs it: records wait for one {@code
- * ReEncrypt} per EDEK under the step's own deadline, a retriable failure is not kept, and a refusal
- * of the key is.
+ * ReEncrypt} per EDEK under the step's own deadline and the job's request budget, a retriable
+ * failure is not kept, and a refusal of the key is.
  */
 class RewrapStepTest {
 
@@ -62,25 +64,36 @@ class RewrapStepTest {
         client = TestAws.syncClient(kms, "eu-west-1");
         fromKey = kms.createKey(KmsEmulator.DEFAULT_ACCOUNT, "eu-west-1");
         toKey = kms.createKey(KmsEmulator.DEFAULT_ACCOUNT, "eu-west-1");
-        config =
-                JobConfig.parse(
-                        """
-                        job.type: rewrap
-                        geo: EU
-                        records: {topic: e, format: avro, schema: "%s"}
-                        output.topic: o
-                        dead-letters.topic: d
-                        kms: {local-region: eu-west-1, endpoint: "%s", attempt-timeout: 1500ms}
-                        kms.retry.budget: 900ms
-                        kms.retry.max-attempts: 2
-                        async.timeout: 2500ms
-                        rewrap: {org: %s, from-key-arn: "%s", to-key-arn: "%s"}
-                        kafka.bootstrap.servers: "127.0.0.1:1"
-                        """
-                                .formatted(schemaFile, kms.endpoint(), ORG, fromKey, toKey),
-                        "rewrap.yaml",
-                        n -> null);
+        config = rewrapConfig(0);
         sealer = RecordSealer.create(JobSchemas.of(config).derived(0));
+    }
+
+    /** The re-wrap job's definition, with {@code requestBudget} KMS requests per second or none. */
+    private JobConfig rewrapConfig(int requestBudget) {
+        return JobConfig.parse(
+                """
+                job.type: rewrap
+                geo: EU
+                records: {topic: e, format: avro, schema: "%s"}
+                output.topic: o
+                dead-letters.topic: d
+                kms: {local-region: eu-west-1, endpoint: "%s", attempt-timeout: 1500ms}
+                kms.retry.budget: 900ms
+                kms.retry.max-attempts: 2
+                kms.request-budget-per-second: %d
+                async.timeout: 2500ms
+                rewrap: {org: %s, from-key-arn: "%s", to-key-arn: "%s"}
+                kafka.bootstrap.servers: "127.0.0.1:1"
+                """
+                        .formatted(
+                                dir.resolve("entry.avsc"),
+                                kms.endpoint(),
+                                requestBudget,
+                                ORG,
+                                fromKey,
+                                toKey),
+                "rewrap.yaml",
+                n -> null);
     }
 
     @AfterEach
@@ -113,6 +126,39 @@ class RewrapStepTest {
         outputs = AsyncStepHarness.awaitOutputs(harness, 4, Duration.ofSeconds(10));
         assertThat(keyArnOf(outputs.get(3))).isEqualTo(toKey);
         assertThat(kms.callCount("ReEncrypt")).isEqualTo(1);
+        harness.endInput();
+        harness.close();
+        assertThat(AsyncStepHarness.outputs(harness)).hasSize(4);
+    }
+
+    @Test
+    void requestBudgetSpacesCallsUntilDeadline() throws Exception {
+        // One ReEncrypt per second: the calls of four EDEKs go out at about 0, 1, 2 and 3 s. The
+        // fourth comes after its record's 2.5 s deadline, so the margins are half a second.
+        config = rewrapConfig(1);
+        var harness = AsyncStepHarness.open(new RewrapFunction(config), SourceRecord.class);
+        for (int offset = 0; offset < 4; offset++) {
+            harness.processElement(new StreamRecord<>(sealed(offset, dataKey())));
+        }
+        List<OutputRecord> outputs =
+                AsyncStepHarness.awaitOutputs(harness, 4, Duration.ofSeconds(10));
+
+        assertThat(outputs)
+                .extracting(o -> o.deadLetter)
+                .containsExactly(false, false, false, true);
+        OutputRecord late = outputs.get(3);
+        assertThat(late.errorCode).isEqualTo("KMS_UNAVAILABLE");
+        DeadLetter letter = DeadLetter.fromBytes(late.value);
+        assertThat(letter.message())
+                .isEqualTo(
+                        "no re-wrapped EDEK within async.timeout (2500ms); check KMS latency and"
+                                + " throttling, or raise async.timeout");
+        assertThat(letter.sourceOffset()).isEqualTo(3L);
+        // The fourth call still goes out, and its late answer adds no output.
+        JobHarness.await(
+                "the fourth ReEncrypt call",
+                Duration.ofSeconds(10),
+                () -> kms.callCount("ReEncrypt") == 4L);
         harness.endInput();
         harness.close();
         assertThat(AsyncStepHarness.outputs(harness)).hasSize(4);
