@@ -42,9 +42,9 @@ public final class EdekCache {
     }
 
     /**
-     * A cache key. Its hash covers only the EDEK, read eight bytes at a time: the EDEK alone tells
-     * DEKs apart, and hashing the fresh key ARN string and context map of every record cost more
-     * than the lookup. Equality still compares all three.
+     * A cache key. Its hash covers only the EDEK, read eight bytes at a time, because the EDEK
+     * alone distinguishes DEKs, and hashing the fresh key ARN string and context map of every
+     * record cost more than the lookup. Equality still compares all three.
      */
     private static final class EdekKey {
         private static final VarHandle LONGS =

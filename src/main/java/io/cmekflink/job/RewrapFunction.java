@@ -47,9 +47,9 @@ import org.slf4j.LoggerFactory;
  * becomes a dead letter of stage REWRAP with the encrypted record as payload.
  *
  * <p>The EDEKs moved are kept for the life of the job, one entry per distinct EDEK of the org: a
- * bounded job over one org's records holds few. A refusal of the key is kept the same way, so one
- * call per EDEK holds for refused EDEKs too; a retriable failure (throttling, an outage) is
- * dropped, and the next record of that EDEK calls again.
+ * bounded job over one org's records needs few. A rejection of the key is kept the same way, so a
+ * rejected EDEK also costs one call. A retriable failure (throttling, an outage) is dropped, and
+ * the next record of that EDEK calls again.
  */
 public final class RewrapFunction extends RichAsyncFunction<SourceRecord, OutputRecord> {
 
@@ -166,7 +166,7 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
         }
         ByteBuffer oldEdek = ByteBuffer.wrap(envelope.edek());
         CompletableFuture<byte[]> newEdek = reEncrypt(oldEdek, envelope);
-        if (newEdek.isDone() && isRetriable(newEdek)) {
+        if (failedRetriably(newEdek)) {
             // A retriable failure that the record before this one has not removed yet.
             moved.remove(oldEdek, newEdek);
             newEdek = reEncrypt(oldEdek, envelope);
@@ -195,11 +195,9 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
     }
 
     /**
-     * Returns whether a call failed in a way that a later call may not: throttling, an outage or an
-     * unexpected error. A refusal of the key (disabled, deleted, denied) is kept for the run, so
-     * that each EDEK costs one call however many records it has.
+     * Returns whether {@code call} already failed with an error that {@link #isRetriable} accepts.
      */
-    private static boolean isRetriable(CompletableFuture<byte[]> call) {
+    private static boolean failedRetriably(CompletableFuture<byte[]> call) {
         if (!call.isCompletedExceptionally()) {
             return false;
         }
@@ -207,8 +205,17 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
             call.join();
             return false;
         } catch (RuntimeException e) {
-            return !(KmsErrors.unwrap(e) instanceof KmsCallException k) || k.kind().retriable();
+            return isRetriable(KmsErrors.unwrap(e));
         }
+    }
+
+    /**
+     * Returns whether a later call may succeed after {@code cause}: throttling, an outage or an
+     * unexpected error. A rejection of the key (disabled, deleted, denied) is kept for the run, so
+     * that each EDEK costs one call however many records it has.
+     */
+    private static boolean isRetriable(Throwable cause) {
+        return !(cause instanceof KmsCallException k) || k.kind().retriable();
     }
 
     private void finish(
@@ -226,11 +233,11 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
             try {
                 edek = newEdek.join();
             } catch (RuntimeException error) {
-                if (isRetriable(newEdek)) {
+                Throwable cause = KmsErrors.unwrap(error);
+                if (isRetriable(cause)) {
                     // Not kept, so that the next record of this EDEK calls again.
                     moved.remove(oldEdek, newEdek);
                 }
-                Throwable cause = KmsErrors.unwrap(error);
                 ErrorCode code =
                         cause instanceof KmsCallException k
                                 ? ErrorCode.fromKms(k.kind())

@@ -81,8 +81,8 @@ final class StepDeadlines implements AutoCloseable {
     }
 
     /**
-     * Returns whether {@code result} is bounded by a deadline that already expired, so that the
-     * record left as a dead letter and a late completion would be dropped.
+     * Returns whether the deadline bounding {@code result} already expired. The record has then
+     * left as a dead letter, and a late completion is dropped.
      */
     static boolean expired(ResultFuture<?> result) {
         return result instanceof Deadline<?> deadline && deadline.expired;

@@ -24,7 +24,7 @@ class EdekCacheTest {
 
     private final ManualTicker ticker = new ManualTicker();
     private final List<String> calls = new ArrayList<>();
-    private KmsErrorKind refusal;
+    private KmsErrorKind keyError;
 
     private final EdekCache cache =
             new EdekCache(
@@ -38,10 +38,17 @@ class EdekCacheTest {
     private CompletableFuture<byte[]> unwrap(
             String keyArn, byte[] edek, Map<String, String> context) {
         calls.add(keyArn + " " + Arrays.toString(edek) + " " + context.get("org_id"));
-        if (refusal != null) {
+        if (keyError != null) {
             return CompletableFuture.failedFuture(
                     new KmsCallException(
-                            refusal, "Decrypt", keyArn, "DisabledException", "r-1", 1, null, null));
+                            keyError,
+                            "Decrypt",
+                            keyArn,
+                            "DisabledException",
+                            "r-1",
+                            1,
+                            null,
+                            null));
         }
         byte[] key = new byte[Dek.KEY_BYTES];
         key[0] = edek.length == 0 ? 0 : edek[edek.length - 1];
@@ -71,7 +78,7 @@ class EdekCacheTest {
     }
 
     @Test
-    void keyArnAndContextArePartOfTheKey() {
+    void arnAndContextSeparateEntries() {
         cache.dekFor(ARN_A, edek(184, 9), CONTEXT).join();
         cache.dekFor(ARN_B, edek(184, 9), CONTEXT).join();
         cache.dekFor(ARN_A, edek(184, 9), Map.of("org_id", "org-2", "purpose", "cmek-flink/v1"))
@@ -128,8 +135,8 @@ class EdekCacheTest {
     }
 
     @Test
-    void refusalIsRememberedWithoutAnotherCall() {
-        refusal = KmsErrorKind.DISABLED;
+    void keyErrorCachedWithoutCall() {
+        keyError = KmsErrorKind.DISABLED;
 
         assertThatThrownBy(() -> cache.dekFor(ARN_A, edek(184, 9), CONTEXT).join())
                 .isInstanceOf(CompletionException.class)
@@ -140,7 +147,7 @@ class EdekCacheTest {
         assertThat(calls).hasSize(1);
 
         ticker.advance(Duration.ofSeconds(31));
-        refusal = null;
+        keyError = null;
         assertThat(cache.dekFor(ARN_A, edek(184, 9), CONTEXT).join()).isNotNull();
         assertThat(calls).hasSize(2);
     }

@@ -64,20 +64,20 @@ class PlaintextWriterTest {
         Random random = new Random(3L);
         RandomRecords first = new RandomRecords(random, 0);
         RandomRecords second = new RandomRecords(random, 1);
-        Schema a = first.schema();
-        Schema b = second.schema();
-        GenericRecord ra = first.record(a);
-        GenericRecord rb = second.record(b);
+        Schema firstSchema = first.schema();
+        Schema secondSchema = second.schema();
+        GenericRecord firstRecord = first.record(firstSchema);
+        GenericRecord secondRecord = second.record(secondSchema);
 
-        byte[] a1 = writer.write(ra);
-        byte[] b1 = writer.write(rb);
-        byte[] a2 = writer.write(ra);
+        byte[] firstBytes = writer.write(firstRecord);
+        byte[] secondBytes = writer.write(secondRecord);
+        byte[] firstAgain = writer.write(firstRecord);
 
-        assertThat(a2).isEqualTo(a1);
-        assertThat(b1)
+        assertThat(firstAgain).isEqualTo(firstBytes);
+        assertThat(secondBytes)
                 .isEqualTo(
-                        new BinaryMessageEncoder<GenericRecord>(GenericData.get(), b)
-                                .encode(rb)
+                        new BinaryMessageEncoder<GenericRecord>(GenericData.get(), secondSchema)
+                                .encode(secondRecord)
                                 .array());
     }
 }

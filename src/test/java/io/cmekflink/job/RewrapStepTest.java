@@ -68,7 +68,7 @@ class RewrapStepTest {
         sealer = RecordSealer.create(JobSchemas.of(config).derived(0));
     }
 
-    /** The re-wrap job's definition, with {@code requestBudget} KMS requests per second or none. */
+    /** Parses the re-wrap job's definition, with {@code requestBudget} KMS requests per second. */
     private JobConfig rewrapConfig(int requestBudget) {
         return JobConfig.parse(
                 """
@@ -121,7 +121,7 @@ class RewrapStepTest {
         }
         assertThat(kms.callCount("ReEncrypt")).isEqualTo(1);
 
-        // A later record of the EDEK takes the kept answer and completes inside its call.
+        // A later record of the EDEK takes the kept result and completes inside its call.
         harness.processElement(new StreamRecord<>(sealed(3, dek)));
         outputs = AsyncStepHarness.awaitOutputs(harness, 4, Duration.ofSeconds(10));
         assertThat(keyArnOf(outputs.get(3))).isEqualTo(toKey);
@@ -154,7 +154,7 @@ class RewrapStepTest {
                         "no re-wrapped EDEK within async.timeout (2500ms); check KMS latency and"
                                 + " throttling, or raise async.timeout");
         assertThat(letter.sourceOffset()).isEqualTo(3L);
-        // The fourth call still goes out, and its late answer adds no output.
+        // The fourth call still goes out, and its late response adds no output.
         JobHarness.await(
                 "the fourth ReEncrypt call",
                 Duration.ofSeconds(10),
@@ -165,7 +165,7 @@ class RewrapStepTest {
     }
 
     @Test
-    void retriableFailureIsTriedAgainForTheNextRecord() throws Exception {
+    void retriableFailureCallsAgain() throws Exception {
         Dek dek = dataKey();
         // Both attempts of the first call fail; the next call succeeds.
         kms.faults().failNext(2, KmsErrorType.KMS_INTERNAL, KmsOperation.RE_ENCRYPT);
@@ -187,7 +187,7 @@ class RewrapStepTest {
     }
 
     @Test
-    void refusalIsKeptForTheRun() throws Exception {
+    void keyRejectionKeptForRun() throws Exception {
         Dek dek = dataKey();
         kms.disableKey(toKey);
         var harness = AsyncStepHarness.open(new RewrapFunction(config), SourceRecord.class);
@@ -196,7 +196,7 @@ class RewrapStepTest {
                 AsyncStepHarness.awaitOutputs(harness, 1, Duration.ofSeconds(10));
         assertThat(outputs.get(0).errorCode).isEqualTo("KEY_DISABLED");
 
-        // Enabled again, but this run keeps the refusal: one call per EDEK, however many records.
+        // Enabled again, but this run keeps the rejection: one call per EDEK, however many records.
         kms.enableKey(toKey);
         harness.processElement(new StreamRecord<>(sealed(1, dek)));
         outputs = AsyncStepHarness.awaitOutputs(harness, 2, Duration.ofSeconds(10));

@@ -9,9 +9,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * What the encrypt job wrote for each input record, found by the record's source partition and
- * offset: the table behind the encrypted-bytes pass-through, which writes the encrypt job's exact
- * output bytes without running AES or KMS.
+ * The table behind the encrypted-bytes pass-through: the value that the encrypt job wrote for each
+ * input record, found by the record's source partition and offset. The pass-through writes these
+ * exact bytes without running AES or KMS.
  *
  * <p>Tables are registered in this JVM under an id, because the Flink tasks of the local mini
  * cluster look them up after their functions were serialized. The values are read once and never
@@ -117,7 +117,7 @@ final class EncryptedValues {
      * Returns the encrypt job's output value for the input record at {@code partition} and {@code
      * offset} of the source topic.
      *
-     * @throws IllegalStateException when the table holds no value for it
+     * @throws IllegalStateException when the table contains no value for it
      */
     byte[] valueOf(String topic, int partition, long offset) {
         byte[] value = null;

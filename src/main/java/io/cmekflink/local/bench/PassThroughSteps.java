@@ -117,7 +117,7 @@ final class PassThroughSteps {
         }
     }
 
-    /** An output record with the key, headers, timestamp and org of a parsed record. */
+    /** Creates an output record with the key, headers, timestamp and org of a parsed record. */
     private static OutputRecord outputOf(Routed routed) {
         OutputRecord output = new OutputRecord();
         output.key = routed.record.key;

@@ -59,11 +59,11 @@ class BenchCommandTest {
     void comparisonWarmsUpTwiceUnlessTold() {
         BenchCommand byDefault = new BenchCommand();
         new CommandLine(byDefault).parseArgs();
-        BenchCommand told = new BenchCommand();
-        new CommandLine(told).parseArgs("--warm-up", "4");
+        BenchCommand explicit = new BenchCommand();
+        new CommandLine(explicit).parseArgs("--warm-up", "4");
 
         assertThat(byDefault.warmUpRounds()).isEqualTo(2);
-        assertThat(told.warmUpRounds()).isEqualTo(4);
+        assertThat(explicit.warmUpRounds()).isEqualTo(4);
     }
 
     @Test
@@ -89,7 +89,7 @@ class BenchCommandTest {
     }
 
     @Test
-    void encryptedValuesNeedingMoreThanHalfTheHeapRejected() {
+    void heapTooSmallForValuesRejected() {
         long free =
                 Runtime.getRuntime().maxMemory()
                         - (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
