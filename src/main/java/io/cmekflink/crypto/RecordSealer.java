@@ -107,7 +107,7 @@ public final class RecordSealer {
         if (binaryPlan.unsupportedReason == null) {
             try {
                 return binaryWalks.get().seal(avro, offset, length, orgId, recordId, dek);
-            } catch (BinarySealWalk.Fallback e) {
+            } catch (BinaryWalk.Fallback e) {
                 // Decoding below produces the exact error of invalid input.
             }
         }

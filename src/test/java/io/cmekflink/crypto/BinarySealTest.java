@@ -389,7 +389,7 @@ class BinarySealTest {
         try {
             pair.walk.seal(avro, 0, avro.length, orgId, RECORD_ID, probe);
             return false;
-        } catch (BinarySealWalk.Fallback e) {
+        } catch (BinaryWalk.Fallback e) {
             assertThat(probe.remainingEncryptions()).isEqualTo(1L << 32);
             return true;
         }
