@@ -66,16 +66,38 @@ public final class AssociatedData {
      */
     static void writeHeaderStart(
             ByteArrayEncoder out, byte[] orgId, byte[] recordFullName, byte[] topic) {
+        writeHeaderStart(out, orgId, 0, orgId.length, recordFullName, topic, 0, topic.length);
+    }
+
+    /**
+     * Writes the header up to the record id topic from the org id's and the topic's UTF-8 bytes in
+     * ranges of larger arrays.
+     */
+    static void writeHeaderStart(
+            ByteArrayEncoder out,
+            byte[] orgId,
+            int orgIdOffset,
+            int orgIdLength,
+            byte[] recordFullName,
+            byte[] topic,
+            int topicOffset,
+            int topicLength) {
         out.writeIntBigEndian(LAYOUT_VERSION);
-        writeString(out, orgId, orgId.length);
-        writeString(out, recordFullName, recordFullName.length);
-        writeString(out, topic, topic.length);
+        writeString(out, orgId, orgIdOffset, orgIdLength);
+        writeString(out, recordFullName, 0, recordFullName.length);
+        writeString(out, topic, topicOffset, topicLength);
     }
 
     /** Writes the rest of the header after {@link #writeHeaderStart}. */
     static void writeHeaderEnd(ByteArrayEncoder out, RecordId recordId, byte[] schemaFingerprint) {
-        out.writeIntBigEndian(recordId.partition());
-        out.writeLongBigEndian(recordId.offset());
+        writeHeaderEnd(out, recordId.partition(), recordId.offset(), schemaFingerprint);
+    }
+
+    /** Writes the rest of the header from the record id's partition and offset. */
+    static void writeHeaderEnd(
+            ByteArrayEncoder out, int partition, long offset, byte[] schemaFingerprint) {
+        out.writeIntBigEndian(partition);
+        out.writeLongBigEndian(offset);
         out.writeRaw(schemaFingerprint, 0, schemaFingerprint.length);
     }
 
@@ -93,12 +115,11 @@ public final class AssociatedData {
     /** Writes one marked value's entry and returns the position of its path string. */
     static int writeMarkedValue(ByteArrayEncoder out, PathBuilder path, int valueLength) {
         int at = out.position();
-        writeString(out, path.buffer(), path.length());
+        writeString(out, path.buffer(), 0, path.length());
         out.writeIntBigEndian(valueLength);
         return at;
     }
 
-    /** Writes one binding field's entry from its Avro encoding, {@code value[offset, +length)}. */
     /**
      * Writes one marked value's entry whose path is {@code prefix[0, prefixLength)} followed by
      * {@code segment}, as {@link PathBuilder#appendField} would build it, without building it.
@@ -115,16 +136,17 @@ public final class AssociatedData {
         out.writeIntBigEndian(valueLength);
     }
 
+    /** Writes one binding field's entry from its Avro encoding, {@code value[offset, +length)}. */
     static void writeBinding(
             ByteArrayEncoder out, byte[] path, byte[] value, int offset, int length) {
-        writeString(out, path, path.length);
+        writeString(out, path, 0, path.length);
         out.writeIntBigEndian(length);
         out.writeRaw(value, offset, length);
     }
 
     static void writeBinding(
             ByteArrayEncoder out, byte[] path, DatumWriter<Object> writer, Object value) {
-        writeString(out, path, path.length);
+        writeString(out, path, 0, path.length);
         int lengthAt = reserveCount(out);
         int start = out.position();
         try {
@@ -149,8 +171,8 @@ public final class AssociatedData {
         return PathBuilder.redact(buffer, at + 4, length);
     }
 
-    private static void writeString(ByteArrayEncoder out, byte[] utf8, int length) {
+    private static void writeString(ByteArrayEncoder out, byte[] utf8, int offset, int length) {
         out.writeIntBigEndian(length);
-        out.writeRaw(utf8, 0, length);
+        out.writeRaw(utf8, offset, length);
     }
 }

@@ -48,7 +48,7 @@ abstract class BinaryWalk {
 
     final PathBuilder path = new PathBuilder();
 
-    /** Where the org id field and each binding field start and end, by slot; -1 when not seen. */
+    /** The start and end of the org id field and of each binding field by slot, or -1 if unseen. */
     int[] slotStart = new int[0];
 
     int[] slotEnd = new int[0];
@@ -72,7 +72,7 @@ abstract class BinaryWalk {
         Arrays.fill(slotStart, -1);
     }
 
-    /** Handles a marked field at {@link #pos}; {@link #path} holds the path of its record. */
+    /** Handles a marked field at {@link #pos}, with the path of its record in {@link #path}. */
     abstract void walkMarked(Field field);
 
     /** Walks the top-level record of {@code plan}; the caller checks what follows it. */

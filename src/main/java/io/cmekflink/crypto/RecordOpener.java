@@ -1,6 +1,7 @@
 package io.cmekflink.crypto;
 
 import io.cmekflink.dek.Dek;
+import io.cmekflink.schema.ByteArrayEncoder;
 import io.cmekflink.schema.DerivedSchema;
 import io.cmekflink.schema.DerivedSchemaRegistry;
 import io.cmekflink.schema.EnvelopeSchema;
@@ -9,8 +10,10 @@ import io.cmekflink.schema.MalformedRecordException;
 import io.cmekflink.schema.SingleObjectEncoding;
 import io.cmekflink.schema.StrictRecordDecoder;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
 import org.apache.avro.generic.GenericRecord;
 
 /**
@@ -32,6 +35,14 @@ public final class RecordOpener {
     private final ConcurrentHashMap<Long, StrictRecordDecoder> decoders = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Schema, Long> layoutFingerprints = new ConcurrentHashMap<>();
     private final ThreadLocal<OpenWalk> walks = ThreadLocal.withInitial(OpenWalk::new);
+    private final ThreadLocal<BinaryOpenWalk> binaryWalks =
+            ThreadLocal.withInitial(BinaryOpenWalk::new);
+    private final ThreadLocal<PlaintextWriter> plaintextWriters =
+            ThreadLocal.withInitial(PlaintextWriter::new);
+
+    /** The binary walk's plan by layout fingerprint, or an empty one when its schema has none. */
+    private final ConcurrentHashMap<Long, Optional<BinaryOpenWalk.Opening>> openings =
+            new ConcurrentHashMap<>();
 
     private RecordOpener(DerivedSchemaRegistry registry) {
         this.registry = registry;
@@ -80,6 +91,96 @@ public final class RecordOpener {
         } catch (MalformedRecordException e) {
             throw new InvalidCiphertextException(e.getMessage(), null, null, e);
         }
+    }
+
+    /**
+     * Reads a single-object payload for {@link #openToBytes}: checks the record and reads the parts
+     * of its envelope that find its DEK. Throws what {@link #decode} and {@link #envelopeOf} throw,
+     * with the same messages.
+     *
+     * @throws InvalidCiphertextException when the payload is not exactly one derived record or its
+     *     envelope is malformed
+     * @throws UnknownSchemaException when no registered schema has the header's fingerprint
+     */
+    public SealedRecord read(byte[] payload)
+            throws InvalidCiphertextException, UnknownSchemaException {
+        if (SingleObjectEncoding.isSingleObject(payload)) {
+            BinaryOpenWalk.Opening opening = openingFor(SingleObjectEncoding.fingerprint(payload));
+            if (opening != null) {
+                try {
+                    return binaryWalks.get().read(payload, opening);
+                } catch (BinaryWalk.Fallback e) {
+                    // Decoding below produces the exact error, or reads a record that is valid
+                    // but not canonical.
+                }
+            }
+        }
+        GenericRecord derived = decode(payload);
+        return new SealedRecord(payload, derived, envelopeOf(derived));
+    }
+
+    /**
+     * Decrypts the marked fields of a record that {@link #read} returned and returns the record in
+     * its writer schema's Avro binary encoding, after the writer schema's single-object header (C3
+     * 01 and its CRC-64-AVRO fingerprint) when {@code singleObject} is set. Map entries come sorted
+     * by key.
+     *
+     * <p>A record of canonical encoding is opened from its bytes, without a GenericRecord. The
+     * bytes are the same as encoding the record that {@link #open} returns with sorted maps, and
+     * the errors are those of {@link #open}, because any record that might differ takes that path.
+     *
+     * @param dek the DEK that the record's EDEK unwraps to
+     * @throws TamperedRecordException when the tag does not verify or the record's org id differs
+     *     from the envelope's
+     * @throws InvalidCiphertextException when the record or its envelope is malformed
+     * @throws UnknownSchemaException when the envelope names an unknown derived schema
+     */
+    public byte[] openToBytes(SealedRecord record, Dek dek, boolean singleObject)
+            throws RecordOpenException {
+        Objects.requireNonNull(record, "record");
+        Objects.requireNonNull(dek, "dek");
+        if (record.opening() != null) {
+            try {
+                return binaryWalks.get().open(record, dek, singleObject);
+            } catch (BinaryWalk.Fallback e) {
+                // Opening the decoded record below produces the exact error.
+            }
+        }
+        GenericRecord derived = record.derived();
+        if (derived == null) {
+            derived = decode(record.payload());
+        }
+        return plaintextWriters.get().write(open(derived, dek), singleObject);
+    }
+
+    /**
+     * Returns the binary walk's plan for records of a layout, or null when records of that layout
+     * take the GenericRecord path.
+     */
+    private BinaryOpenWalk.Opening openingFor(long layoutFingerprint) {
+        Optional<BinaryOpenWalk.Opening> opening = openings.get(layoutFingerprint);
+        if (opening == null) {
+            Optional<DerivedSchema> schema = registry.findByLayoutFingerprint(layoutFingerprint);
+            if (schema.isEmpty()) {
+                // Not cached: the schema may be registered later.
+                return null;
+            }
+            opening = openings.computeIfAbsent(layoutFingerprint, key -> compile(schema.get()));
+        }
+        return opening.orElse(null);
+    }
+
+    private Optional<BinaryOpenWalk.Opening> compile(DerivedSchema schema) {
+        RecordPlan plan =
+                plans.computeIfAbsent(schema.exactFingerprint(), key -> RecordPlan.compile(schema));
+        BinaryPlan binary = BinaryPlan.compile(plan);
+        if (binary.unsupportedReason != null) {
+            return Optional.empty();
+        }
+        ByteArrayEncoder header = new ByteArrayEncoder(SingleObjectEncoding.HEADER_BYTES);
+        SingleObjectEncoding.writeHeader(
+                header, SchemaNormalization.parsingFingerprint64(schema.writerSchema()));
+        return Optional.of(new BinaryOpenWalk.Opening(binary, header.toByteArray()));
     }
 
     /** Reads the envelope of a derived record. */

@@ -186,6 +186,57 @@ public final class Dek {
         }
     }
 
+    /**
+     * Decrypts and verifies {@code input[inputOffset, inputOffset + inputLength)}, ciphertext
+     * followed by the 16-byte tag, into {@code output} from index 0, with the nonce at {@code
+     * nonce[nonceOffset, nonceOffset + 12)} and the associated data {@code aad[0, aadLength)}. When
+     * the tag does not verify, the output range is zeroed before the exception leaves, so that no
+     * unverified plaintext stays in it, whatever the cipher wrote there.
+     *
+     * @param output at least {@code inputLength - 16} bytes
+     * @return the plaintext length, {@code inputLength - 16}
+     * @throws AEADBadTagException when the tag does not verify
+     */
+    public int open(
+            byte[] nonce,
+            int nonceOffset,
+            byte[] aad,
+            int aadLength,
+            byte[] input,
+            int inputOffset,
+            int inputLength,
+            byte[] output)
+            throws AEADBadTagException {
+        if (inputLength < TAG_BYTES || output.length < inputLength - TAG_BYTES) {
+            throw new IllegalArgumentException(
+                    "input of "
+                            + inputLength
+                            + " bytes needs an output of "
+                            + (inputLength - TAG_BYTES)
+                            + " bytes, got "
+                            + output.length);
+        }
+        boolean own = cipherTaken.compareAndSet(false, true);
+        try {
+            Cipher cipher = own ? ownCipher() : CIPHERS.get();
+            cipher.init(
+                    Cipher.DECRYPT_MODE,
+                    key,
+                    new GCMParameterSpec(TAG_BYTES * 8, nonce, nonceOffset, NONCE_BYTES));
+            cipher.updateAAD(aad, 0, aadLength);
+            return cipher.doFinal(input, inputOffset, inputLength, output, 0);
+        } catch (AEADBadTagException e) {
+            Arrays.fill(output, 0, inputLength - TAG_BYTES, (byte) 0);
+            throw e;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM decryption failed", e);
+        } finally {
+            if (own) {
+                cipherTaken.set(false);
+            }
+        }
+    }
+
     /** Returns this DEK's own cipher. Only the thread that set {@link #cipherTaken} may call it. */
     private Cipher ownCipher() {
         if (ownCipher == null) {

@@ -3,11 +3,11 @@ package io.cmekflink.job;
 import com.github.benmanes.caffeine.cache.Ticker;
 import io.cmekflink.config.JobConfig;
 import io.cmekflink.config.JobOptions;
-import io.cmekflink.crypto.Envelope;
 import io.cmekflink.crypto.InvalidCiphertextException;
 import io.cmekflink.crypto.RecordId;
 import io.cmekflink.crypto.RecordOpenException;
 import io.cmekflink.crypto.RecordOpener;
+import io.cmekflink.crypto.SealedRecord;
 import io.cmekflink.crypto.TamperedRecordException;
 import io.cmekflink.crypto.UnknownSchemaException;
 import io.cmekflink.deadletter.DeadLetter;
@@ -23,18 +23,10 @@ import io.cmekflink.kms.KmsDataKeys;
 import io.cmekflink.kms.KmsErrors;
 import io.cmekflink.kms.KmsSettings;
 import io.cmekflink.logging.RateLimitedLog;
-import io.cmekflink.schema.ByteArrayEncoder;
-import io.cmekflink.schema.SingleObjectEncoding;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.apache.avro.SchemaNormalization;
-import org.apache.avro.generic.GenericData;
-import org.apache.avro.generic.GenericDatumWriter;
-import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
@@ -42,9 +34,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decrypts encrypted records for the one allowed to read them: decodes the record, unwraps its EDEK
- * with KMS {@code Decrypt} under the encryption context stored in its envelope, opens the marked
- * fields and writes the record in its writer schema.
+ * Decrypts encrypted records for the one allowed to read them: reads the record and its envelope,
+ * unwraps its EDEK with KMS {@code Decrypt} under the encryption context stored in the envelope,
+ * opens the marked fields and writes the record in its writer schema. Records of canonical encoding
+ * are read and opened from their bytes, without a GenericRecord (see {@link
+ * RecordOpener#openToBytes}).
  *
  * <p>Every input ends in exactly one output. A record that cannot be decrypted becomes a dead
  * letter of stage DECRYPT whose payload is the encrypted record as read, so nothing decrypted ever
@@ -74,7 +68,6 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
     private transient RecordOpener opener;
     private transient DecryptMetrics metrics;
     private transient RateLimitedLog deadLetterLog;
-    private transient ThreadLocal<PlaintextWriter> writers;
     private transient StepDeadlines deadlines;
 
     public DecryptFunction(JobConfig config) {
@@ -123,7 +116,6 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
                         Runnable::run);
         opener = RecordOpener.create(schemas.registry());
         deadLetterLog = new RateLimitedLog(LOG, 10_000);
-        writers = ThreadLocal.withInitial(() -> new PlaintextWriter(singleObjectOutput));
     }
 
     @Override
@@ -141,11 +133,9 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
 
     @Override
     public void asyncInvoke(SourceRecord record, ResultFuture<OutputRecord> result) {
-        GenericRecord derived;
-        Envelope envelope;
+        SealedRecord sealed;
         try {
-            derived = opener.decode(record.value);
-            envelope = RecordOpener.envelopeOf(derived);
+            sealed = opener.read(record.value);
         } catch (UnknownSchemaException e) {
             result.complete(List.of(deadLetter(record, null, ErrorCode.UNKNOWN_SCHEMA, e, null)));
             return;
@@ -154,20 +144,19 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
             return;
         }
         CompletableFuture<Dek> dek =
-                deks.dekFor(envelope.keyArn(), envelope.edek(), envelope.encryptionContext());
+                deks.dekFor(sealed.keyArn(), sealed.edek(), sealed.encryptionContext());
         if (dek.isDone()) {
-            complete(record, derived, envelope, dek, result);
+            complete(record, sealed, dek, result);
         } else {
             ResultFuture<OutputRecord> bounded =
-                    deadlines.bound(result, () -> List.of(expired(record, envelope)));
-            dek.whenComplete((ignored, error) -> complete(record, derived, envelope, dek, bounded));
+                    deadlines.bound(result, () -> List.of(expired(record, sealed)));
+            dek.whenComplete((ignored, error) -> complete(record, sealed, dek, bounded));
         }
     }
 
     private void complete(
             SourceRecord record,
-            GenericRecord derived,
-            Envelope envelope,
+            SealedRecord sealed,
             CompletableFuture<Dek> dekFuture,
             ResultFuture<OutputRecord> result) {
         if (StepDeadlines.expired(result)) {
@@ -184,22 +173,22 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
                         cause instanceof KmsCallException k
                                 ? ErrorCode.fromKms(k.kind())
                                 : ErrorCode.INTERNAL_ERROR;
-                result.complete(List.of(deadLetter(record, envelope, code, cause, cause)));
+                result.complete(List.of(deadLetter(record, sealed, code, cause, cause)));
                 return;
             }
-            GenericRecord plaintext;
+            byte[] plaintext;
             try {
-                plaintext = opener.open(derived, dek);
+                plaintext = opener.openToBytes(sealed, dek, singleObjectOutput);
             } catch (TamperedRecordException e) {
-                result.complete(List.of(deadLetter(record, envelope, ErrorCode.TAMPERED, e, null)));
+                result.complete(List.of(deadLetter(record, sealed, ErrorCode.TAMPERED, e, null)));
                 return;
             } catch (UnknownSchemaException e) {
                 result.complete(
-                        List.of(deadLetter(record, envelope, ErrorCode.UNKNOWN_SCHEMA, e, null)));
+                        List.of(deadLetter(record, sealed, ErrorCode.UNKNOWN_SCHEMA, e, null)));
                 return;
             } catch (InvalidCiphertextException e) {
                 result.complete(
-                        List.of(deadLetter(record, envelope, ErrorCode.MALFORMED_RECORD, e, null)));
+                        List.of(deadLetter(record, sealed, ErrorCode.MALFORMED_RECORD, e, null)));
                 return;
             }
             result.complete(List.of(plaintextOutput(record, plaintext)));
@@ -210,25 +199,24 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
                     record.partition,
                     record.offset,
                     e.getClass().getName());
-            result.complete(
-                    List.of(deadLetter(record, envelope, ErrorCode.INTERNAL_ERROR, e, null)));
+            result.complete(List.of(deadLetter(record, sealed, ErrorCode.INTERNAL_ERROR, e, null)));
         }
     }
 
     /** Returns the dead letter of a record whose data key did not arrive within the timeout. */
-    private OutputRecord expired(SourceRecord record, Envelope envelope) {
+    private OutputRecord expired(SourceRecord record, SealedRecord sealed) {
         return deadLetter(
                 record,
-                envelope,
+                sealed,
                 ErrorCode.KMS_UNAVAILABLE,
                 new IllegalStateException(StepDeadlines.expiredMessage("data key", asyncTimeout)),
                 null);
     }
 
-    private OutputRecord plaintextOutput(SourceRecord record, GenericRecord plaintext) {
+    private OutputRecord plaintextOutput(SourceRecord record, byte[] plaintext) {
         OutputRecord out = new OutputRecord();
         out.key = record.key;
-        out.value = writers.get().write(plaintext);
+        out.value = plaintext;
         out.headerKeys = record.headerKeys;
         out.headerValues = record.headerValues;
         out.timestamp = record.timestamp;
@@ -238,19 +226,19 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
 
     private OutputRecord deadLetter(
             SourceRecord record,
-            Envelope envelope,
+            SealedRecord sealed,
             ErrorCode code,
             Throwable error,
             Throwable kmsError) {
-        String orgId = envelope == null ? null : envelope.orgId();
+        String orgId = sealed == null ? null : sealed.orgId();
         DeadLetter.Builder builder =
                 DeadLetters.of(Stage.DECRYPT, code, record)
                         .orgId(orgId)
                         .message(error.getMessage() == null ? code.name() : error.getMessage())
                         .payload(PayloadKind.ENCRYPTED_RECORD, record.value, null);
-        if (envelope != null) {
-            RecordId id = envelope.recordId();
-            builder.keyArn(envelope.keyArn()).recordId(id.topic(), id.partition(), id.offset());
+        if (sealed != null) {
+            RecordId id = sealed.recordId();
+            builder.keyArn(sealed.keyArn()).recordId(id.topic(), id.partition(), id.offset());
         }
         if (kmsError instanceof KmsCallException k) {
             builder.awsError(k.awsErrorCode(), k.requestId()).attempts(k.attempts());
@@ -267,47 +255,5 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
                 record.offset,
                 letter.message());
         return DeadLetters.output(letter, record);
-    }
-
-    /**
-     * Encodes decrypted records into one reused buffer, with one datum writer per schema. Each
-     * thread needs its own. Avro's message encoder wrote through a synchronized stream byte by
-     * byte, which cost about 15% of the decrypt task's time in a profile of the bench.
-     */
-    static final class PlaintextWriter {
-        private record SchemaWriter(GenericDatumWriter<GenericRecord> datum, long fingerprint) {}
-
-        private final boolean singleObject;
-        private final java.util.Map<org.apache.avro.Schema, SchemaWriter> writers =
-                new java.util.IdentityHashMap<>();
-        private final ByteArrayEncoder out = new ByteArrayEncoder(2048);
-
-        PlaintextWriter(boolean singleObject) {
-            this.singleObject = singleObject;
-        }
-
-        /**
-         * Returns the record's Avro binary encoding, after a single-object header (C3 01 and the
-         * schema's CRC-64-AVRO fingerprint) when this writer writes single objects.
-         */
-        byte[] write(GenericRecord record) {
-            SchemaWriter writer =
-                    writers.computeIfAbsent(
-                            record.getSchema(),
-                            schema ->
-                                    new SchemaWriter(
-                                            new GenericDatumWriter<>(schema, GenericData.get()),
-                                            SchemaNormalization.parsingFingerprint64(schema)));
-            out.reset();
-            if (singleObject) {
-                SingleObjectEncoding.writeHeader(out, writer.fingerprint());
-            }
-            try {
-                writer.datum().write(record, out);
-            } catch (IOException e) {
-                throw new UncheckedIOException("encoding a decrypted record failed", e);
-            }
-            return out.toByteArray();
-        }
     }
 }

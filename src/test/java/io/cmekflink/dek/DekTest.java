@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -64,6 +65,59 @@ class DekTest {
                         .isInstanceOf(AEADBadTagException.class);
             }
         }
+    }
+
+    @Test
+    void openOfRangesMatchesOpenOfArrays() throws Exception {
+        Dek dek = dek(4);
+        byte[] aad = "associated data".getBytes(StandardCharsets.UTF_8);
+        byte[] plaintext = "a marked value".getBytes(StandardCharsets.UTF_8);
+        byte[] nonce = new byte[Dek.NONCE_BYTES];
+        byte[] sealed = dek.seal(nonce, aad, plaintext, 0, plaintext.length);
+        // The nonce, the associated data and the sealed bytes inside larger arrays.
+        byte[] nonceAt5 = new byte[5 + Dek.NONCE_BYTES + 3];
+        System.arraycopy(nonce, 0, nonceAt5, 5, Dek.NONCE_BYTES);
+        byte[] aadPadded = Arrays.copyOf(aad, aad.length + 9);
+        byte[] sealedAt7 = new byte[7 + sealed.length + 4];
+        System.arraycopy(sealed, 0, sealedAt7, 7, sealed.length);
+        byte[] output = new byte[plaintext.length + 6];
+        Arrays.fill(output, (byte) 0x55);
+
+        int length =
+                dek.open(nonceAt5, 5, aadPadded, aad.length, sealedAt7, 7, sealed.length, output);
+
+        assertThat(length).isEqualTo(plaintext.length);
+        assertThat(Arrays.copyOf(output, length)).isEqualTo(plaintext);
+        assertThat(Arrays.copyOfRange(output, length, output.length)).containsOnly(0x55);
+
+        sealedAt7[7 + 2] ^= 1;
+        Arrays.fill(output, (byte) 0x55);
+        assertThatThrownBy(
+                        () ->
+                                dek.open(
+                                        nonceAt5,
+                                        5,
+                                        aadPadded,
+                                        aad.length,
+                                        sealedAt7,
+                                        7,
+                                        sealed.length,
+                                        output))
+                .isInstanceOf(AEADBadTagException.class);
+        assertThat(Arrays.copyOf(output, plaintext.length)).containsOnly(0);
+        assertThatThrownBy(
+                        () ->
+                                dek.open(
+                                        nonce,
+                                        0,
+                                        aad,
+                                        aad.length,
+                                        sealed,
+                                        0,
+                                        sealed.length,
+                                        new byte[plaintext.length - 1]))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("input of 30 bytes needs an output of 14 bytes, got 13");
     }
 
     @Test

@@ -134,7 +134,7 @@ public final class BenchCommand implements Callable<Integer> {
             names = "--skew",
             description =
                     "Instead of the comparison, measure only the skew case of --scaling: one org"
-                            + " sending 90% of the records at parallelism 2, with that org in"
+                            + " sending 90%% of the records at parallelism 2, with that org in"
                             + " hot-orgs.ids (salted) and not, both against pass-through.")
     boolean skew;
 

@@ -1,8 +1,7 @@
-package io.cmekflink.job;
+package io.cmekflink.crypto;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.cmekflink.crypto.RandomRecords;
 import java.io.ByteArrayOutputStream;
 import java.util.Random;
 import org.apache.avro.Schema;
@@ -14,12 +13,12 @@ import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.junit.jupiter.api.Test;
 
-/** The decrypt step's encoder writes the bytes that Avro's own encoders write. */
+/** The encoder of opened records writes the bytes that Avro's own encoders write. */
 class PlaintextWriterTest {
 
     @Test
     void singleObjectsMatchAvroMessageEncoder() throws Exception {
-        DecryptFunction.PlaintextWriter writer = new DecryptFunction.PlaintextWriter(true);
+        PlaintextWriter writer = new PlaintextWriter();
         int records = 0;
         Random random = new Random(4_120_226L);
         for (int s = 0; s < 40; s++) {
@@ -29,7 +28,7 @@ class PlaintextWriterTest {
                     new BinaryMessageEncoder<>(GenericData.get(), schema);
             for (int r = 0; r < 20; r++) {
                 GenericRecord record = generator.record(schema);
-                assertThat(writer.write(record))
+                assertThat(writer.write(record, true))
                         .as("schema %d record %d", s, r)
                         .isEqualTo(avro.encode(record).array());
                 records++;
@@ -40,7 +39,7 @@ class PlaintextWriterTest {
 
     @Test
     void plainBinaryMatchesAvroBinaryEncoder() throws Exception {
-        DecryptFunction.PlaintextWriter writer = new DecryptFunction.PlaintextWriter(false);
+        PlaintextWriter writer = new PlaintextWriter();
         Random random = new Random(17L);
         for (int s = 0; s < 40; s++) {
             RandomRecords generator = new RandomRecords(random, s);
@@ -51,7 +50,7 @@ class PlaintextWriterTest {
                 BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(expected, null);
                 new GenericDatumWriter<GenericRecord>(schema).write(record, encoder);
                 encoder.flush();
-                assertThat(writer.write(record))
+                assertThat(writer.write(record, false))
                         .as("schema %d record %d", s, r)
                         .isEqualTo(expected.toByteArray());
             }
@@ -60,7 +59,7 @@ class PlaintextWriterTest {
 
     @Test
     void writerSwitchesBetweenSchemas() throws Exception {
-        DecryptFunction.PlaintextWriter writer = new DecryptFunction.PlaintextWriter(true);
+        PlaintextWriter writer = new PlaintextWriter();
         Random random = new Random(3L);
         RandomRecords first = new RandomRecords(random, 0);
         RandomRecords second = new RandomRecords(random, 1);
@@ -69,9 +68,9 @@ class PlaintextWriterTest {
         GenericRecord firstRecord = first.record(firstSchema);
         GenericRecord secondRecord = second.record(secondSchema);
 
-        byte[] firstBytes = writer.write(firstRecord);
-        byte[] secondBytes = writer.write(secondRecord);
-        byte[] firstAgain = writer.write(firstRecord);
+        byte[] firstBytes = writer.write(firstRecord, true);
+        byte[] secondBytes = writer.write(secondRecord, true);
+        byte[] firstAgain = writer.write(firstRecord, true);
 
         assertThat(firstAgain).isEqualTo(firstBytes);
         assertThat(secondBytes)
