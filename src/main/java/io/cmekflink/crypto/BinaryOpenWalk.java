@@ -119,6 +119,7 @@ final class BinaryOpenWalk extends BinaryWalk {
      * @throws BinaryWalk.Fallback when the record must take the GenericRecord path
      */
     byte[] open(SealedRecord record, Dek dek, boolean singleObject) {
+        // The range that decryption may write, zeroed in the end whatever happens.
         int plaintextLength = 0;
         try {
             if (prepared != record) {
@@ -134,17 +135,17 @@ final class BinaryOpenWalk extends BinaryWalk {
             if (plaintext.length < ciphertext.position()) {
                 plaintext = new byte[Math.max(ciphertext.position(), plaintext.length * 2)];
             }
+            plaintextLength = ciphertext.position() - Dek.TAG_BYTES;
             try {
-                plaintextLength =
-                        dek.open(
-                                in,
-                                nonceAt,
-                                aad.buffer(),
-                                aad.position(),
-                                ciphertext.buffer(),
-                                0,
-                                ciphertext.position(),
-                                plaintext);
+                dek.open(
+                        in,
+                        nonceAt,
+                        aad.buffer(),
+                        aad.position(),
+                        ciphertext.buffer(),
+                        0,
+                        ciphertext.position(),
+                        plaintext);
             } catch (AEADBadTagException e) {
                 throw FALLBACK;
             }

@@ -4,6 +4,7 @@ import io.cmekflink.schema.DerivedSchema;
 import io.cmekflink.schema.EnvelopeSchema;
 import io.cmekflink.schema.Fingerprints;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -184,6 +185,13 @@ final class BinaryPlan {
 
     static BinaryPlan compile(RecordPlan plan) {
         return new BinaryPlan(plan);
+    }
+
+    /** Returns whether {@code payload} starts with {@link #singleObjectHeader}. */
+    boolean hasHeaderOf(byte[] payload) {
+        int length = singleObjectHeader.length;
+        return payload.length >= length
+                && Arrays.equals(payload, 0, length, singleObjectHeader, 0, length);
     }
 
     private static byte[] singleObjectHeader(long layoutFingerprint) {

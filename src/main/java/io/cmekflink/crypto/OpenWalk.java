@@ -119,7 +119,9 @@ final class OpenWalk {
             Object value;
             try {
                 value = marked.reader().read(null, decoder);
-            } catch (IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException | StackOverflowError e) {
+                // A value nested deeper than this thread's stack allows is malformed here, as the
+                // record decoder treats it, and must not fail the task.
                 throw slotError(
                         plan,
                         i,

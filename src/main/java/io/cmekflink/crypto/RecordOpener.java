@@ -40,7 +40,10 @@ public final class RecordOpener {
     private final ThreadLocal<PlaintextWriter> plaintextWriters =
             ThreadLocal.withInitial(PlaintextWriter::new);
 
-    /** The binary walk's plan by layout fingerprint, or an empty one when its schema has none. */
+    /**
+     * The binary walk's plan by exact fingerprint, or an empty one when the schema has none or its
+     * layout differs from the header's.
+     */
     private final ConcurrentHashMap<Long, Optional<BinaryOpenWalk.Opening>> openings =
             new ConcurrentHashMap<>();
 
@@ -105,7 +108,7 @@ public final class RecordOpener {
     public SealedRecord read(byte[] payload)
             throws InvalidCiphertextException, UnknownSchemaException {
         if (SingleObjectEncoding.isSingleObject(payload)) {
-            BinaryOpenWalk.Opening opening = openingFor(SingleObjectEncoding.fingerprint(payload));
+            BinaryOpenWalk.Opening opening = openingFor(payload);
             if (opening != null) {
                 try {
                     return binaryWalks.get().read(payload, opening);
@@ -128,6 +131,8 @@ public final class RecordOpener {
      * <p>A record of canonical encoding is opened from its bytes, without a GenericRecord. The
      * bytes are the same as encoding the record that {@link #open} returns with sorted maps, and
      * the errors are those of {@link #open}, because any record that might differ takes that path.
+     * One exception: an unmarked string of invalid UTF-8, which the tag does not cover, is copied
+     * as it is, where {@link #open} may decode it with U+FFFD in place of the invalid bytes.
      *
      * @param dek the DEK that the record's EDEK unwraps to
      * @throws TamperedRecordException when the tag does not verify or the record's org id differs
@@ -154,20 +159,31 @@ public final class RecordOpener {
     }
 
     /**
-     * Returns the binary walk's plan for records of a layout, or null when records of that layout
-     * take the GenericRecord path.
+     * Returns the binary walk's plan for a payload, or null when it takes the GenericRecord path.
+     * The plan is chosen by the exact fingerprint that ends a sealed record's envelope, so that
+     * schema versions of one layout each get their own. The walk then checks that fingerprint again
+     * where the envelope holds it.
      */
-    private BinaryOpenWalk.Opening openingFor(long layoutFingerprint) {
-        Optional<BinaryOpenWalk.Opening> opening = openings.get(layoutFingerprint);
+    private BinaryOpenWalk.Opening openingFor(byte[] payload) {
+        if (payload.length < SingleObjectEncoding.HEADER_BYTES + Long.BYTES) {
+            return null;
+        }
+        long exact = Fingerprints.fromLittleEndian(payload, payload.length - Long.BYTES);
+        Optional<BinaryOpenWalk.Opening> opening = openings.get(exact);
         if (opening == null) {
-            Optional<DerivedSchema> schema = registry.findByLayoutFingerprint(layoutFingerprint);
+            Optional<DerivedSchema> schema = registry.findByExactFingerprint(exact);
             if (schema.isEmpty()) {
-                // Not cached: the schema may be registered later.
+                // Not cached, because the schema may be registered later.
                 return null;
             }
-            opening = openings.computeIfAbsent(layoutFingerprint, key -> compile(schema.get()));
+            opening = openings.computeIfAbsent(exact, key -> compile(schema.get()));
         }
-        return opening.orElse(null);
+        if (opening.isEmpty() || !opening.get().binary().hasHeaderOf(payload)) {
+            // A payload whose header names another layout than its envelope's schema gets the
+            // decoder's exact error on the GenericRecord path.
+            return null;
+        }
+        return opening.get();
     }
 
     private Optional<BinaryOpenWalk.Opening> compile(DerivedSchema schema) {

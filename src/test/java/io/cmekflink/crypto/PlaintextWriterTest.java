@@ -2,6 +2,8 @@ package io.cmekflink.crypto;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cmekflink.schema.ByteArrayEncoder;
+import io.cmekflink.schema.SingleObjectEncoding;
 import java.io.ByteArrayOutputStream;
 import java.util.Random;
 import org.apache.avro.Schema;
@@ -78,5 +80,20 @@ class PlaintextWriterTest {
                         new BinaryMessageEncoder<GenericRecord>(GenericData.get(), secondSchema)
                                 .encode(secondRecord)
                                 .array());
+    }
+
+    @Test
+    void bufferIsZeroedAfterWrite() throws Exception {
+        PlaintextWriter writer = new PlaintextWriter();
+        RandomRecords generator = new RandomRecords(new Random(5L), 2);
+        Schema schema = generator.schema();
+
+        byte[] written = writer.write(generator.record(schema), true);
+
+        assertThat(written).hasSizeGreaterThan(SingleObjectEncoding.HEADER_BYTES);
+        java.lang.reflect.Field field = PlaintextWriter.class.getDeclaredField("out");
+        field.setAccessible(true);
+        ByteArrayEncoder out = (ByteArrayEncoder) field.get(writer);
+        assertThat(out.buffer()).containsOnly(0);
     }
 }
