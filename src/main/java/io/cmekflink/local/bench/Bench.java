@@ -57,6 +57,7 @@ final class Bench {
         Map<Variant, List<BenchRun.Result>> results = new EnumMap<>(Variant.class);
         String decryptInput = null;
         EncryptedValues encryptedValues = null;
+        EncryptedValues referenceValues = null;
         try {
             // Rounds up to 0 warm up; rounds from 1 are measured.
             for (int round = 1 - options.warmUpRounds(); round <= options.rounds(); round++) {
@@ -84,10 +85,15 @@ final class Bench {
                                     label, variant.label, r.recordsPerSecond));
                     if (variant == Variant.ENCRYPT && decryptInput == null) {
                         // The first encrypt run's output is the input of every decrypt run,
-                        // and what every encrypted-bytes pass-through writes.
+                        // and what every encrypted-bytes and reference-bytes pass-through
+                        // writes.
                         decryptInput = r.outputTopic;
                         encryptedValues = loadEncryptedValues(r);
-                        runner = runner.withEncryptedValues(encryptedValues);
+                        progress.accept("rewriting it into the data-key reference layout");
+                        referenceValues =
+                                encryptedValues.rewritten(
+                                        new DataKeyReferences(derivedSchema(), true));
+                        runner = runner.withEncryptedValues(encryptedValues, referenceValues);
                     }
                     if (round > 0) {
                         results.computeIfAbsent(variant, v -> new ArrayList<>()).add(r);
@@ -100,6 +106,9 @@ final class Bench {
         } finally {
             if (encryptedValues != null) {
                 encryptedValues.remove();
+            }
+            if (referenceValues != null) {
+                referenceValues.remove();
             }
         }
         setup.kms().faults().setLatency(Duration.ZERO);
@@ -123,19 +132,20 @@ final class Bench {
     }
 
     /**
-     * Fails before the encrypted-bytes pass-through keeps every encrypted value on the heap, when
-     * the heap cannot hold them with room to spare.
+     * Fails before the encrypted-bytes and reference-bytes pass-throughs keep every encrypted value
+     * on the heap, each in its own table, when the heap cannot hold them with room to spare. The
+     * reference layout's values are smaller, so counting them at full size over-estimates.
      */
     static void requireHeapFor(long valueBytes, int records) {
         Runtime runtime = Runtime.getRuntime();
-        long needed = valueBytes + 32L * records;
+        long needed = 2 * (valueBytes + 32L * records);
         long available = runtime.maxMemory() - (runtime.totalMemory() - runtime.freeMemory());
         if (needed * 2 > available) {
             long mib = 1024 * 1024;
             throw new UserException(
-                    "the encrypted-bytes pass-through keeps all "
+                    "the encrypted-bytes and reference-bytes pass-throughs keep all "
                             + records
-                            + " encrypted values in memory, about "
+                            + " encrypted values in memory twice, about "
                             + needed / mib
                             + " MiB, but only "
                             + available / mib

@@ -76,6 +76,11 @@ final class BenchReport {
                 3);
         spread(
                 report,
+                "reference_bytes_ratio",
+                ratios(results.get(Variant.REFERENCE_BYTES), results.get(Variant.PASS_THROUGH)),
+                3);
+        spread(
+                report,
                 "crypto_path_ratio",
                 ratios(results.get(Variant.ENCRYPT), results.get(Variant.ENCRYPTED_BYTES)),
                 3);
@@ -120,6 +125,11 @@ final class BenchReport {
                 cpu.putObject("added_by_encrypted_bytes"),
                 medians,
                 Variant.ENCRYPTED_BYTES,
+                Variant.PASS_THROUGH);
+        difference(
+                cpu.putObject("added_by_reference_bytes"),
+                medians,
+                Variant.REFERENCE_BYTES,
                 Variant.PASS_THROUGH);
         difference(
                 cpu.putObject("added_by_crypto_over_encrypted_bytes"),

@@ -94,30 +94,36 @@ final class BenchRun {
     private final Settings settings;
     private final List<String> hotOrgs;
     private final String encryptedValues;
+    private final String referenceValues;
 
     BenchRun(BenchSetup setup, Settings settings) {
-        this(setup, settings, List.of(), null);
+        this(setup, settings, List.of(), null, null);
     }
 
     private BenchRun(
-            BenchSetup setup, Settings settings, List<String> hotOrgs, String encryptedValues) {
+            BenchSetup setup,
+            Settings settings,
+            List<String> hotOrgs,
+            String encryptedValues,
+            String referenceValues) {
         this.setup = setup;
         this.settings = settings;
         this.hotOrgs = List.copyOf(hotOrgs);
         this.encryptedValues = encryptedValues;
+        this.referenceValues = referenceValues;
     }
 
     /** Returns a runner whose jobs spread the records of these orgs ({@code hot-orgs.ids}). */
     BenchRun withHotOrgs(List<String> ids) {
-        return new BenchRun(setup, settings, ids, encryptedValues);
+        return new BenchRun(setup, settings, ids, encryptedValues, referenceValues);
     }
 
     /**
      * Returns a runner whose {@link Variant#ENCRYPTED_BYTES} runs write the values of {@code
-     * table}.
+     * encrypted} and whose {@link Variant#REFERENCE_BYTES} runs write those of {@code references}.
      */
-    BenchRun withEncryptedValues(EncryptedValues table) {
-        return new BenchRun(setup, settings, hotOrgs, table.id());
+    BenchRun withEncryptedValues(EncryptedValues encrypted, EncryptedValues references) {
+        return new BenchRun(setup, settings, hotOrgs, encrypted.id(), references.id());
     }
 
     /**
@@ -250,7 +256,18 @@ final class BenchRun {
             case PASS_THROUGH ->
                     EncryptJob.build(env, config, catchUp(), encryptPassThrough(runId));
             case ENCRYPT -> EncryptJob.build(env, config, catchUp(), timedEncrypt(runId));
-            case ENCRYPTED_BYTES -> EncryptJob.build(env, config, catchUp(), encryptedBytes(runId));
+            case ENCRYPTED_BYTES ->
+                    EncryptJob.build(
+                            env,
+                            config,
+                            catchUp(),
+                            tableBytes(runId, encryptedValues, "encrypted-bytes pass-through"));
+            case REFERENCE_BYTES ->
+                    EncryptJob.build(
+                            env,
+                            config,
+                            catchUp(),
+                            tableBytes(runId, referenceValues, "reference-bytes pass-through"));
             case DECRYPT_PASS_THROUGH -> DecryptJob.build(env, config, decryptPassThrough(runId));
             case DECRYPT -> DecryptJob.build(env, config, timedDecrypt(runId));
         }
@@ -271,15 +288,17 @@ final class BenchRun {
                         .uid(EncryptJob.UID_ENCRYPT);
     }
 
-    private JobStep<Routed> encryptedBytes(String runId) {
-        if (encryptedValues == null) {
+    /**
+     * Returns a step that writes the values of the table {@code tableId} ({@link EncryptedValues}).
+     */
+    private static JobStep<Routed> tableBytes(String runId, String tableId, String name) {
+        if (tableId == null) {
             throw new IllegalStateException(
-                    "the encrypted-bytes pass-through needs the output of an encrypt run first");
+                    "the " + name + " needs the output of an encrypt run first");
         }
-        String table = encryptedValues;
         return (routed, config) ->
-                routed.process(new PassThroughSteps.EncryptedBytes(runId, table))
-                        .name("encrypt (encrypted-bytes pass-through)")
+                routed.process(new PassThroughSteps.EncryptedBytes(runId, tableId))
+                        .name("encrypt (" + name + ")")
                         .uid(EncryptJob.UID_ENCRYPT);
     }
 

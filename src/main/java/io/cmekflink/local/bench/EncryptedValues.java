@@ -3,6 +3,7 @@ package io.cmekflink.local.bench;
 import io.cmekflink.crypto.RecordId;
 import io.cmekflink.crypto.RecordOpener;
 import io.cmekflink.schema.DerivedSchema;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -75,9 +76,14 @@ final class EncryptedValues {
                     }
                     place(byPartition, source, sourceTopic, r.value());
                 });
-        EncryptedValues table =
-                new EncryptedValues(
-                        "encrypted-values-" + IDS.incrementAndGet(), sourceTopic, byPartition);
+        return register(new EncryptedValues(nextId(), sourceTopic, byPartition));
+    }
+
+    private static String nextId() {
+        return "encrypted-values-" + IDS.incrementAndGet();
+    }
+
+    private static EncryptedValues register(EncryptedValues table) {
         TABLES.put(table.id, table);
         return table;
     }
@@ -97,6 +103,37 @@ final class EncryptedValues {
             throw new IllegalStateException("record id " + source + " appears twice");
         }
         slots[(int) source.offset()] = value;
+    }
+
+    /**
+     * Returns a new registered table with every value of this one rewritten into the data-key
+     * reference layout by {@code layout}, for the reference-bytes pass-through.
+     */
+    EncryptedValues rewritten(DataKeyReferences layout) {
+        byte[][][] rewritten = new byte[byPartition.length][][];
+        for (int p = 0; p < byPartition.length; p++) {
+            rewritten[p] = new byte[byPartition[p].length][];
+            for (int i = 0; i < byPartition[p].length; i++) {
+                byte[] value = byPartition[p][i];
+                if (value == null) {
+                    continue;
+                }
+                try {
+                    rewritten[p][i] = layout.rewrite(value);
+                } catch (IOException e) {
+                    throw new IllegalStateException(
+                            "encrypted value for "
+                                    + sourceTopic
+                                    + "-"
+                                    + p
+                                    + "@"
+                                    + i
+                                    + " does not decode with the derived schema",
+                            e);
+                }
+            }
+        }
+        return register(new EncryptedValues(nextId(), sourceTopic, rewritten));
     }
 
     /** Returns a registered table, or fails when it was not loaded in this JVM. */

@@ -6,9 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -190,65 +188,27 @@ final class SizeMeter {
         return records;
     }
 
-    /** The length of the data-key reference that {@link #withDataKeyReference} measures. */
-    static final int DATA_KEY_REFERENCE_BYTES = 16;
-
     /**
-     * Returns the encrypted records with each envelope naming its DEK by a short reference, as if
-     * the key ARN and the EDEK were kept once per DEK in a compacted data-key topic. The key ARN
-     * becomes empty and the EDEK becomes {@value #DATA_KEY_REFERENCE_BYTES} random bytes, the same
-     * for all records of one DEK. With {@code withoutContext}, the encryption context is emptied
-     * too, because the data-key topic's entry would bind the DEK to its org.
-     *
-     * <p>Everything else stays as the job wrote it. An empty string, an empty map and a bytes
-     * length prefix cost 3 bytes that a dedicated layout would save, so the result is an upper
-     * bound within 3 bytes.
+     * Returns the encrypted records in the data-key reference layout of {@link DataKeyReferences},
+     * with the encryption context emptied when {@code withoutContext} is set.
      */
     static List<ProducerRecord<byte[], byte[]>> withDataKeyReference(
             List<ConsumerRecord<byte[], byte[]>> encrypted,
             Schema derivedSchema,
             boolean withoutContext) {
-        GenericDatumReader<GenericRecord> reader = new GenericDatumReader<>(derivedSchema);
-        GenericDatumWriter<GenericRecord> writer = new GenericDatumWriter<>(derivedSchema);
-        Map<ByteBuffer, ByteBuffer> references = new HashMap<>();
-        SecureRandom random = new SecureRandom();
+        DataKeyReferences layout = new DataKeyReferences(derivedSchema, withoutContext);
         List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(encrypted.size());
         for (ConsumerRecord<byte[], byte[]> r : encrypted) {
-            byte[] value = r.value();
+            byte[] value;
             try {
-                GenericRecord derived = decode(reader, value);
-                GenericRecord envelope = (GenericRecord) derived.get(EnvelopeSchema.FIELD_NAME);
-                ByteBuffer edek = (ByteBuffer) envelope.get(EnvelopeSchema.EDEK_FIELD);
-                ByteBuffer reference =
-                        references.computeIfAbsent(
-                                edek,
-                                e -> {
-                                    byte[] id = new byte[DATA_KEY_REFERENCE_BYTES];
-                                    random.nextBytes(id);
-                                    return ByteBuffer.wrap(id);
-                                });
-                envelope.put(EnvelopeSchema.KEY_ARN_FIELD, "");
-                envelope.put(EnvelopeSchema.EDEK_FIELD, reference.duplicate());
-                if (withoutContext) {
-                    envelope.put(EnvelopeSchema.ENCRYPTION_CONTEXT_FIELD, Map.of());
-                }
-                ByteArrayOutputStream bytes = new ByteArrayOutputStream(value.length);
-                bytes.write(value, 0, SingleObjectEncoding.HEADER_BYTES);
-                BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(bytes, null);
-                writer.write(derived, encoder);
-                encoder.flush();
-                records.add(
-                        new ProducerRecord<>(
-                                r.topic(),
-                                r.partition(),
-                                null,
-                                r.key(),
-                                bytes.toByteArray(),
-                                r.headers()));
+                value = layout.rewrite(r.value());
             } catch (IOException e) {
                 throw new UncheckedIOException(
                         "encrypted record at offset " + r.offset() + " does not decode", e);
             }
+            records.add(
+                    new ProducerRecord<>(
+                            r.topic(), r.partition(), null, r.key(), value, r.headers()));
         }
         return records;
     }

@@ -11,6 +11,11 @@ enum Variant {
      * job wrote for it, without AES or KMS: what the encrypted output alone costs.
      */
     ENCRYPTED_BYTES("encrypted-bytes-pass-through", "encrypt", false),
+    /**
+     * As {@link #ENCRYPTED_BYTES}, with each value rewritten into the data-key reference layout
+     * ({@link DataKeyReferences}, context emptied): what the output of that layout would cost.
+     */
+    REFERENCE_BYTES("reference-bytes-pass-through", "encrypt", false),
     /** The decrypt job's topology with a step that forwards the encrypted record unchanged. */
     DECRYPT_PASS_THROUGH("decrypt-pass-through", "decrypt", false),
     /** The decrypt job as it ships. */

@@ -47,7 +47,7 @@ class BenchCommandIT {
         assertThat(report.get("orgs").asInt()).isEqualTo(100);
         assertThat(report.get("marked_fields").asInt()).isEqualTo(5);
         assertThat(report.get("cores").asInt()).isPositive();
-        assertThat(report.get("runs")).hasSize(5);
+        assertThat(report.get("runs")).hasSize(6);
         java.util.Map<String, Double> valueBytes = new java.util.HashMap<>();
         for (JsonNode run : report.get("runs")) {
             assertThat(run.get("records_per_second").asDouble()).isPositive();
@@ -60,11 +60,16 @@ class BenchCommandIT {
         assertThat(valueBytes.get("encrypted-bytes-pass-through"))
                 .isEqualTo(valueBytes.get("encrypt"));
         assertThat(valueBytes.get("encrypt")).isGreaterThan(valueBytes.get("pass-through") + 184);
+        // The reference layout saves the EDEK but its 16-byte reference, the key ARN and the
+        // context: more than 168 bytes, and less than 168 plus 250 for an ARN and a context.
+        assertThat(valueBytes.get("encrypt") - valueBytes.get("reference-bytes-pass-through"))
+                .isBetween(168.0 + 1, 168.0 + 250);
         for (String variant :
                 List.of(
                         "pass-through",
                         "encrypt",
                         "encrypted-bytes-pass-through",
+                        "reference-bytes-pass-through",
                         "decrypt-pass-through",
                         "decrypt")) {
             assertThat(report.get("records_per_second").get(variant).get("median").asDouble())
@@ -72,6 +77,7 @@ class BenchCommandIT {
         }
         assertThat(report.get("throughput_ratio").get("median").asDouble()).isPositive();
         assertThat(report.get("encrypted_bytes_ratio").get("median").asDouble()).isPositive();
+        assertThat(report.get("reference_bytes_ratio").get("median").asDouble()).isPositive();
         assertThat(report.get("crypto_path_ratio").get("median").asDouble()).isPositive();
         assertThat(report.get("decrypt_throughput_ratio").get("median").asDouble()).isPositive();
         double p50 = report.get("p50_added_latency_ms").get("median").asDouble();
@@ -115,10 +121,12 @@ class BenchCommandIT {
                         "pass-through",
                         "encrypt",
                         "encrypted-bytes-pass-through",
+                        "reference-bytes-pass-through",
                         "decrypt-pass-through",
                         "decrypt",
                         "added_by_crypto",
                         "added_by_encrypted_bytes",
+                        "added_by_reference_bytes",
                         "added_by_crypto_over_encrypted_bytes");
     }
 

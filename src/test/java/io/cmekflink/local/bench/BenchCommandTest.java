@@ -97,8 +97,8 @@ class BenchCommandTest {
         assertThatThrownBy(() -> Bench.requireHeapFor(free, 1000))
                 .isInstanceOf(UserException.class)
                 .hasMessageStartingWith(
-                        "the encrypted-bytes pass-through keeps all 1000 encrypted values in"
-                                + " memory, about ")
+                        "the encrypted-bytes and reference-bytes pass-throughs keep all 1000"
+                                + " encrypted values in memory twice, about ")
                 .hasMessageContaining("run java with -Xmx");
         Bench.requireHeapFor(1_400_000, 1000);
     }
