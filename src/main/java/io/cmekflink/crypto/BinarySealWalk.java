@@ -56,7 +56,11 @@ final class BinarySealWalk extends BinaryWalk {
     /** Whether each present marked value starts where the one before it ends. */
     private boolean contiguous;
 
-    private byte[] exactAad = EMPTY;
+    /**
+     * The ciphertext and tag of the last record. The buffer is reused and, unlike plaintext, not
+     * zeroed.
+     */
+    private byte[] sealed = new byte[1024];
 
     private String cachedOrgId = "";
     private byte[] cachedOrgIdUtf8 = EMPTY;
@@ -104,13 +108,29 @@ final class BinarySealWalk extends BinaryWalk {
             AssociatedData.patchCount(aad, countAt, presentCount);
             writeBindings(plan, aad);
 
-            byte[] sealed;
+            if (sealed.length < plaintextLength + Dek.TAG_BYTES) {
+                sealed = new byte[Math.max(plaintextLength + Dek.TAG_BYTES, sealed.length * 2)];
+            }
             if (contiguous) {
                 // The marked values follow each other in the input, which is the plaintext then.
-                sealed = dek.seal(nonce, exactAad(), in, plaintextStart, plaintextLength);
+                dek.seal(
+                        nonce,
+                        aad.buffer(),
+                        aad.position(),
+                        in,
+                        plaintextStart,
+                        plaintextLength,
+                        sealed);
             } else {
                 copyPlaintext();
-                sealed = dek.seal(nonce, exactAad(), plaintext.buffer(), 0, plaintextLength);
+                dek.seal(
+                        nonce,
+                        aad.buffer(),
+                        aad.position(),
+                        plaintext.buffer(),
+                        0,
+                        plaintextLength,
+                        sealed);
             }
             return writeOutput(offset, sealed, orgId, recordId, dek);
         } finally {
@@ -169,19 +189,6 @@ final class BinarySealWalk extends BinaryWalk {
                 plaintext.writeRaw(in, markedStart[i], markedLength[i]);
             }
         }
-    }
-
-    /**
-     * Returns the associated data in an array of its exact length, as {@link Dek#seal} takes it,
-     * reusing the last array when the length repeats.
-     */
-    private byte[] exactAad() {
-        int length = aad.position();
-        if (exactAad.length != length) {
-            exactAad = new byte[length];
-        }
-        System.arraycopy(aad.buffer(), 0, exactAad, 0, length);
-        return exactAad;
     }
 
     /**

@@ -135,6 +135,40 @@ public final class Dek {
      */
     public byte[] seal(byte[] nonceOut, byte[] aad, byte[] plaintext, int offset, int length)
             throws DekExhaustedException {
+        byte[] output = new byte[length + TAG_BYTES];
+        seal(nonceOut, aad, aad.length, plaintext, offset, length, output);
+        return output;
+    }
+
+    /**
+     * Encrypts {@code plaintext[offset, offset + length)} with AES-256-GCM under a fresh nonce and
+     * the associated data {@code aad[0, aadLength)}, and writes the ciphertext followed by the
+     * 16-byte tag into {@code output} from index 0. Callers that seal many records reuse one output
+     * array instead of allocating one per record.
+     *
+     * @param nonceOut receives the 12-byte nonce
+     * @param output at least {@code length + 16} bytes
+     * @return the number of bytes written, {@code length + 16}
+     * @throws DekExhaustedException when the encryption budget is spent
+     */
+    public int seal(
+            byte[] nonceOut,
+            byte[] aad,
+            int aadLength,
+            byte[] plaintext,
+            int offset,
+            int length,
+            byte[] output)
+            throws DekExhaustedException {
+        if (output.length < length + TAG_BYTES) {
+            throw new IllegalArgumentException(
+                    "plaintext of "
+                            + length
+                            + " bytes needs an output of "
+                            + (length + TAG_BYTES)
+                            + " bytes, got "
+                            + output.length);
+        }
         long counter = invocations.getAndIncrement();
         if (counter >= maxEncryptions) {
             throw new DekExhaustedException(keyArn, maxEncryptions);
@@ -145,8 +179,8 @@ public final class Dek {
             Cipher cipher = own ? ownCipher() : CIPHERS.get();
             cipher.init(
                     Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BYTES * 8, nonceOut, 0, 12));
-            cipher.updateAAD(aad);
-            return cipher.doFinal(plaintext, offset, length);
+            cipher.updateAAD(aad, 0, aadLength);
+            return cipher.doFinal(plaintext, offset, length, output, 0);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM encryption failed", e);
         } finally {

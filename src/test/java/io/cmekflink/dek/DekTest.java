@@ -68,6 +68,39 @@ class DekTest {
     }
 
     @Test
+    void sealIntoBufferMatchesSeal() throws Exception {
+        byte[] aad = "associated data".getBytes(StandardCharsets.UTF_8);
+        byte[] aadPadded = Arrays.copyOf(aad, aad.length + 5);
+        byte[] plaintext = "x a marked value y".getBytes(StandardCharsets.UTF_8);
+        byte[] nonce = new byte[Dek.NONCE_BYTES];
+        byte[] bufferNonce = new byte[Dek.NONCE_BYTES];
+        byte[] output = new byte[plaintext.length + Dek.TAG_BYTES];
+        Arrays.fill(output, (byte) 0x55);
+
+        // Two DEKs of one key and nonce field give the same nonces in the same order.
+        byte[] sealed = dek(9).seal(nonce, aad, plaintext, 2, 14);
+        int written = dek(9).seal(bufferNonce, aadPadded, aad.length, plaintext, 2, 14, output);
+
+        assertThat(written).isEqualTo(14 + Dek.TAG_BYTES);
+        assertThat(bufferNonce).isEqualTo(nonce);
+        assertThat(Arrays.copyOf(output, written)).isEqualTo(sealed);
+        assertThat(Arrays.copyOfRange(output, written, output.length)).containsOnly(0x55);
+        assertThat(sealed).isEqualTo(jce(key(9), nonce, aad, Arrays.copyOfRange(plaintext, 2, 16)));
+        assertThatThrownBy(
+                        () ->
+                                dek(9).seal(
+                                                bufferNonce,
+                                                aad,
+                                                aad.length,
+                                                plaintext,
+                                                0,
+                                                plaintext.length,
+                                                new byte[plaintext.length + Dek.TAG_BYTES - 1]))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("plaintext of 18 bytes needs an output of 34 bytes, got 33");
+    }
+
+    @Test
     void openOfRangesMatchesOpenOfArrays() throws Exception {
         Dek dek = dek(4);
         byte[] aad = "associated data".getBytes(StandardCharsets.UTF_8);
