@@ -60,7 +60,7 @@ final class BinarySealWalk extends BinaryWalk {
      * The ciphertext and tag of the last record. The buffer is reused and, unlike plaintext, not
      * zeroed.
      */
-    private byte[] sealed = new byte[1024];
+    private byte[] sealedBuffer = new byte[1024];
 
     private String cachedOrgId = "";
     private byte[] cachedOrgIdUtf8 = EMPTY;
@@ -108,8 +108,9 @@ final class BinarySealWalk extends BinaryWalk {
             AssociatedData.patchCount(aad, countAt, presentCount);
             writeBindings(plan, aad);
 
-            if (sealed.length < plaintextLength + Dek.TAG_BYTES) {
-                sealed = new byte[Math.max(plaintextLength + Dek.TAG_BYTES, sealed.length * 2)];
+            int sealedLength = plaintextLength + Dek.TAG_BYTES;
+            if (sealedBuffer.length < sealedLength) {
+                sealedBuffer = new byte[Math.max(sealedLength, sealedBuffer.length * 2)];
             }
             if (contiguous) {
                 // The marked values follow each other in the input, which is the plaintext then.
@@ -120,7 +121,7 @@ final class BinarySealWalk extends BinaryWalk {
                         in,
                         plaintextStart,
                         plaintextLength,
-                        sealed);
+                        sealedBuffer);
             } else {
                 copyPlaintext();
                 dek.seal(
@@ -130,9 +131,9 @@ final class BinarySealWalk extends BinaryWalk {
                         plaintext.buffer(),
                         0,
                         plaintextLength,
-                        sealed);
+                        sealedBuffer);
             }
-            return writeOutput(offset, sealed, orgId, recordId, dek);
+            return writeOutput(offset, sealedBuffer, orgId, recordId, dek);
         } finally {
             Arrays.fill(plaintext.buffer(), 0, plaintext.position(), (byte) 0);
             in = EMPTY;

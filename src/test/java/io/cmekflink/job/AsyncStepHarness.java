@@ -12,8 +12,8 @@ import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 
 /**
- * Flink's operator test harness around a real async step (encrypt or re-wrap), under ordered async
- * I/O without Flink's timeout, as {@link JobParts#orderedStep} runs it.
+ * Flink's operator test harness around a real async step (encrypt, decrypt or re-wrap), under
+ * ordered async I/O without Flink's timeout, as {@link JobParts#orderedStep} runs it.
  */
 final class AsyncStepHarness {
 

@@ -38,9 +38,10 @@ import software.amazon.awssdk.services.kms.model.DataKeySpec;
 
 /**
  * The decrypt step with the real KMS client against the emulator, under async I/O without Flink's
- * timeout, as the decrypt job runs it: records opened from their bytes after one shared {@code
- * Decrypt}, and records that take the GenericRecord path ending in the dead letters of that path,
- * one output for every input.
+ * timeout, as the decrypt job runs it: records of one EDEK opened after one shared {@code Decrypt},
+ * and records that the binary walk hands to the GenericRecord path ending in that path's dead
+ * letters, one output for every input. Which path a record takes is tested in {@code
+ * BinaryOpenTest}: both give the same bytes here.
  */
 class DecryptStepTest {
 
@@ -104,15 +105,15 @@ class DecryptStepTest {
         List<OutputRecord> outputs =
                 AsyncStepHarness.awaitOutputs(harness, 3, Duration.ofSeconds(10));
 
-        // The three wait for the one call of their EDEK, on a KMS client thread, and leave in
-        // their order as single-object plaintext.
+        // The three wait for the one call of their EDEK and leave in their order as
+        // single-object plaintext.
         assertThat(outputs).extracting(o -> o.deadLetter).containsExactly(false, false, false);
         for (int offset = 0; offset < 3; offset++) {
             assertThat(outputs.get(offset).value).isEqualTo(plaintext(offset));
         }
         assertThat(kms.callCount("Decrypt")).isEqualTo(1);
 
-        // A later record of the EDEK finds its DEK cached and completes inside its call.
+        // A later record of the EDEK finds its DEK cached and makes no call.
         harness.processElement(new StreamRecord<>(sealed(3, dek)));
         outputs = AsyncStepHarness.awaitOutputs(harness, 4, Duration.ofSeconds(10));
         assertThat(outputs.get(3).value).isEqualTo(plaintext(3));

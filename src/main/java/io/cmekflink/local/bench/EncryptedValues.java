@@ -10,9 +10,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The table behind the encrypted-bytes pass-through: the value that the encrypt job wrote for each
- * input record, found by the record's source partition and offset. The pass-through writes these
- * exact bytes without running AES or KMS.
+ * The table behind the encrypted-bytes and reference-bytes pass-throughs: the value that the
+ * encrypt job wrote for each input record, as written or rewritten into the data-key reference
+ * layout ({@link #rewritten}), found by the record's source partition and offset. The pass-throughs
+ * write these exact bytes without running AES or KMS.
  *
  * <p>Tables are registered in this JVM under an id, because the Flink tasks of the local mini
  * cluster look them up after their functions were serialized. The values are read once and never
@@ -151,8 +152,8 @@ final class EncryptedValues {
     }
 
     /**
-     * Returns the encrypt job's output value for the input record at {@code partition} and {@code
-     * offset} of the source topic.
+     * Returns this table's value for the input record at {@code partition} and {@code offset} of
+     * the source topic.
      *
      * @throws IllegalStateException when the table contains no value for it
      */
