@@ -119,7 +119,7 @@ final class BinaryOpenWalk extends BinaryWalk {
      * @throws BinaryWalk.Fallback when the record must take the GenericRecord path
      */
     byte[] open(SealedRecord record, Dek dek, boolean singleObject) {
-        // The range that decryption may write, zeroed in the end whatever happens.
+        // The length of plaintext that decryption may write, which the finally block zeroes.
         int plaintextLength = 0;
         try {
             if (prepared != record) {

@@ -162,7 +162,7 @@ public final class RecordOpener {
      * Returns the binary walk's plan for a payload, or null when it takes the GenericRecord path.
      * The plan is chosen by the exact fingerprint that ends a sealed record's envelope, so that
      * schema versions of one layout each get their own. The walk then checks that fingerprint again
-     * where the envelope holds it.
+     * where the envelope contains it.
      */
     private BinaryOpenWalk.Opening openingFor(byte[] payload) {
         if (payload.length < SingleObjectEncoding.HEADER_BYTES + Long.BYTES) {

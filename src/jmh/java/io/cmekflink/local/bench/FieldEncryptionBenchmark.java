@@ -231,7 +231,7 @@ public class FieldEncryptionBenchmark {
         return opener.open(opener.decode(sealedRecord), openingDek);
     }
 
-    /** What the decrypt job runs: the record read and opened from its bytes. */
+    /** Reads and opens the record from its bytes, as the decrypt job does. */
     @Benchmark
     public byte[] openToBytes() throws Exception {
         return opener.openToBytes(opener.read(sealedRecord), openingDek, true);
