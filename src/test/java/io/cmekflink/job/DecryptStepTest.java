@@ -3,7 +3,6 @@ package io.cmekflink.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cmekflink.config.JobConfig;
-import io.cmekflink.crypto.EncryptionContext;
 import io.cmekflink.crypto.RecordId;
 import io.cmekflink.crypto.RecordOpener;
 import io.cmekflink.crypto.RecordSealer;
@@ -34,7 +33,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.kms.KmsClient;
-import software.amazon.awssdk.services.kms.model.DataKeySpec;
 
 /**
  * The decrypt step with the real KMS client against the emulator, under async I/O without Flink's
@@ -164,14 +162,7 @@ class DecryptStepTest {
     }
 
     private Dek dataKey() {
-        var key =
-                client.generateDataKey(
-                        r ->
-                                r.keyId(keyArn)
-                                        .keySpec(DataKeySpec.AES_256)
-                                        .encryptionContext(EncryptionContext.of(ORG)));
-        return Dek.takeOwnershipForEncryption(
-                key.plaintext().asByteArray(), key.ciphertextBlob().asByteArray(), keyArn, 10, 7);
+        return StepInputs.dataKey(client, keyArn, ORG);
     }
 
     private GenericRecord entry(long offset) {
@@ -187,13 +178,7 @@ class DecryptStepTest {
     }
 
     private static SourceRecord source(long offset, byte[] value) {
-        SourceRecord source = new SourceRecord();
-        source.topic = "e";
-        source.offset = offset;
-        source.value = value;
-        source.headerKeys = new String[0];
-        source.headerValues = new byte[0][];
-        return source;
+        return StepInputs.source("e", offset, value);
     }
 
     /**

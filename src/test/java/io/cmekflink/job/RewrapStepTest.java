@@ -3,7 +3,6 @@ package io.cmekflink.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.cmekflink.config.JobConfig;
-import io.cmekflink.crypto.EncryptionContext;
 import io.cmekflink.crypto.Envelope;
 import io.cmekflink.crypto.RecordId;
 import io.cmekflink.crypto.RecordOpener;
@@ -28,7 +27,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.kms.KmsClient;
-import software.amazon.awssdk.services.kms.model.DataKeySpec;
 
 /**
  * The re-wrap step's reuse of moved EDEKs, with the real KMS client against the emulator, under
@@ -208,27 +206,15 @@ class RewrapStepTest {
     }
 
     private Dek dataKey() {
-        var key =
-                client.generateDataKey(
-                        r ->
-                                r.keyId(fromKey)
-                                        .keySpec(DataKeySpec.AES_256)
-                                        .encryptionContext(EncryptionContext.of(ORG)));
-        return Dek.takeOwnershipForEncryption(
-                key.plaintext().asByteArray(), key.ciphertextBlob().asByteArray(), fromKey, 10, 7);
+        return StepInputs.dataKey(client, fromKey, ORG);
     }
 
     private SourceRecord sealed(long offset, Dek dek) throws Exception {
         GenericRecord record = new GenericData.Record(new Schema.Parser().parse(SCHEMA));
         record.put("org_id", ORG);
         record.put("secret", "SECRET-" + offset);
-        SourceRecord source = new SourceRecord();
-        source.topic = "e";
-        source.offset = offset;
-        source.value = sealer.sealToBytes(record, ORG, new RecordId("e", 0, offset), dek);
-        source.headerKeys = new String[0];
-        source.headerValues = new byte[0][];
-        return source;
+        return StepInputs.source(
+                "e", offset, sealer.sealToBytes(record, ORG, new RecordId("e", 0, offset), dek));
     }
 
     private String keyArnOf(OutputRecord output) throws Exception {
