@@ -71,6 +71,7 @@ final class BinaryOpenWalk extends BinaryWalk {
     private SealedRecord prepared;
 
     private int envelopeStart;
+    private int formatVersion;
     private int nonceAt;
     private int tagAt;
     private int keyArnAt;
@@ -210,14 +211,25 @@ final class BinaryOpenWalk extends BinaryWalk {
      * up to the end of the payload.
      */
     private void readEnvelope(BinaryPlan plan) {
-        if (readInt() != EnvelopeSchema.FORMAT_VERSION) {
+        formatVersion = readInt();
+        if (formatVersion == EnvelopeSchema.FORMAT_VERSION) {
+            keyArnLength = readNonEmptyLength();
+        } else if (formatVersion == EnvelopeSchema.REFERENCE_FORMAT_VERSION) {
+            keyArnLength = readLength();
+            if (keyArnLength != 0) {
+                throw FALLBACK;
+            }
+        } else {
             throw FALLBACK;
         }
-        keyArnLength = readNonEmptyLength();
         keyArnAt = pos;
         pos += keyArnLength;
 
         edekLength = readNonEmptyLength();
+        if (formatVersion == EnvelopeSchema.REFERENCE_FORMAT_VERSION
+                && edekLength != EnvelopeSchema.REFERENCE_BYTES) {
+            throw FALLBACK;
+        }
         edekAt = pos;
         pos += edekLength;
 
@@ -274,7 +286,15 @@ final class BinaryOpenWalk extends BinaryWalk {
     private void writeAssociatedData(BinaryPlan plan) {
         aad.reset();
         AssociatedData.writeHeaderStart(
-                aad, in, orgIdAt, orgIdLength, plan.fullNameUtf8, in, topicAt, topicLength);
+                aad,
+                formatVersion,
+                in,
+                orgIdAt,
+                orgIdLength,
+                plan.fullNameUtf8,
+                in,
+                topicAt,
+                topicLength);
         AssociatedData.writeHeaderEnd(aad, partition, offset, plan.fingerprintBytes);
         aad.writeIntBigEndian(presentCount);
         aad.writeRaw(entries.buffer(), 0, entries.position());

@@ -5,7 +5,6 @@ import io.cmekflink.crypto.BinaryPlan.Node;
 import io.cmekflink.dek.Dek;
 import io.cmekflink.dek.DekExhaustedException;
 import io.cmekflink.schema.ByteArrayEncoder;
-import io.cmekflink.schema.EnvelopeSchema;
 import java.lang.ref.WeakReference;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -67,6 +66,7 @@ final class BinarySealWalk extends BinaryWalk {
     private String cachedTopic = "";
     private byte[] cachedTopicUtf8 = EMPTY;
     private byte[] cachedAadStart = EMPTY;
+    private int cachedAadVersion;
 
     /** The DEK of {@link #cachedEnvelopeStart}, held weakly so that this walk never keeps it. */
     private WeakReference<Dek> cachedDek = new WeakReference<>(null);
@@ -97,7 +97,10 @@ final class BinarySealWalk extends BinaryWalk {
         contiguous = true;
         try {
             byte[] orgIdUtf8 = orgIdUtf8(orgId);
-            aad.writeRaw(aadStart(orgId, recordId.topic()), 0, cachedAadStart.length);
+            aad.writeRaw(
+                    aadStart(orgId, recordId.topic(), SealWalk.formatVersionOf(dek)),
+                    0,
+                    cachedAadStart.length);
             AssociatedData.writeHeaderEnd(aad, recordId, plan.fingerprintBytes);
             int countAt = AssociatedData.reserveCount(aad);
             walkRoot(plan);
@@ -271,9 +274,9 @@ final class BinarySealWalk extends BinaryWalk {
     private byte[] envelopeStart(String orgId, Dek dek) {
         if (dek != cachedDek.get() || !orgId.equals(cachedEnvelopeOrgId)) {
             ByteArrayEncoder start = new ByteArrayEncoder(512);
-            start.writeInt(EnvelopeSchema.FORMAT_VERSION);
-            start.writeString(dek.keyArn());
-            byte[] edek = dek.edek();
+            start.writeInt(SealWalk.formatVersionOf(dek));
+            start.writeString(dek.hasReference() ? "" : dek.keyArn());
+            byte[] edek = dek.hasReference() ? dek.reference() : dek.edek();
             start.writeBytes(edek, 0, edek.length);
             start.setItemCount(2);
             start.writeString(EncryptionContext.ORG_ID_KEY);
@@ -297,14 +300,18 @@ final class BinarySealWalk extends BinaryWalk {
         return cachedOrgIdUtf8;
     }
 
-    /** Returns the associated data header up to the topic, cached for the last org and topic. */
-    private byte[] aadStart(String orgId, String topic) {
-        if (!topic.equals(cachedTopic)) {
+    /**
+     * Returns the associated data header up to the topic, cached for the last org, topic and format
+     * version.
+     */
+    private byte[] aadStart(String orgId, String topic, int formatVersion) {
+        if (!topic.equals(cachedTopic) || formatVersion != cachedAadVersion) {
             cachedTopicUtf8 = topic.getBytes(StandardCharsets.UTF_8);
             cachedTopic = topic;
+            cachedAadVersion = formatVersion;
             ByteArrayEncoder start = new ByteArrayEncoder(128);
             AssociatedData.writeHeaderStart(
-                    start, orgIdUtf8(orgId), plan.fullNameUtf8, cachedTopicUtf8);
+                    start, formatVersion, orgIdUtf8(orgId), plan.fullNameUtf8, cachedTopicUtf8);
             cachedAadStart = start.toByteArray();
         }
         return cachedAadStart;

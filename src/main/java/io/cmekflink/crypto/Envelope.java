@@ -13,12 +13,15 @@ import org.apache.avro.generic.GenericFixed;
 import org.apache.avro.generic.GenericRecord;
 
 /**
- * The envelope of one encrypted record, format version 1: how its marked values were sealed and
- * under which key. The Avro layout is {@link EnvelopeSchema}.
+ * The envelope of one encrypted record: how its marked values were sealed and under which key. The
+ * Avro layout is {@link EnvelopeSchema}. Format version 1 carries the key ARN and the EDEK; format
+ * version 2 carries an empty key ARN and a data-key reference in place of the EDEK ({@link
+ * #hasReference}), which names the entry of the data-key topic that holds both.
  *
- * <p>Re-wrapping replaces the key ARN and the EDEK ({@link #withKey}); the nonce, tag, record id
- * and fingerprint stay, and so does the ciphertext, because the associated data covers neither the
- * key ARN nor the EDEK.
+ * <p>Re-wrapping replaces the key ARN and the EDEK ({@link #withKey}), or the reference ({@link
+ * #withReference}); the nonce, tag, record id and fingerprint stay, and so does the ciphertext,
+ * because the associated data covers neither the key ARN nor the EDEK nor the reference. It covers
+ * the format version, so a record keeps its format version for life.
  *
  * <p>Thread safety: immutable; accessors return copies of arrays.
  */
@@ -41,6 +44,7 @@ public final class Envelope {
     private static final int FINGERPRINT_POS =
             EnvelopeSchema.SCHEMA.getField(EnvelopeSchema.SCHEMA_FINGERPRINT_FIELD).pos();
 
+    private final int formatVersion;
     private final String keyArn;
     private final byte[] edek;
     private final String orgId;
@@ -63,8 +67,65 @@ public final class Envelope {
             byte[] tag,
             RecordId recordId,
             long schemaFingerprint) {
-        this.keyArn = requireNonEmpty(keyArn, "key ARN");
-        this.edek = requireLength(edek, -1, "EDEK").clone();
+        this(
+                EnvelopeSchema.FORMAT_VERSION,
+                keyArn,
+                edek,
+                orgId,
+                nonce,
+                tag,
+                recordId,
+                schemaFingerprint);
+    }
+
+    /**
+     * Creates an envelope of format version 2, which carries a data-key reference in place of the
+     * key ARN and the EDEK.
+     *
+     * @param reference the {@value EnvelopeSchema#REFERENCE_BYTES}-byte data-key reference
+     * @throws IllegalArgumentException when a part is empty or has the wrong length
+     */
+    public static Envelope withReference(
+            byte[] reference,
+            String orgId,
+            byte[] nonce,
+            byte[] tag,
+            RecordId recordId,
+            long schemaFingerprint) {
+        return new Envelope(
+                EnvelopeSchema.REFERENCE_FORMAT_VERSION,
+                "",
+                reference,
+                orgId,
+                nonce,
+                tag,
+                recordId,
+                schemaFingerprint);
+    }
+
+    private Envelope(
+            int formatVersion,
+            String keyArn,
+            byte[] edek,
+            String orgId,
+            byte[] nonce,
+            byte[] tag,
+            RecordId recordId,
+            long schemaFingerprint) {
+        this.formatVersion = formatVersion;
+        if (formatVersion == EnvelopeSchema.REFERENCE_FORMAT_VERSION) {
+            this.keyArn = Objects.requireNonNull(keyArn, "keyArn");
+            if (!keyArn.isEmpty()) {
+                throw new IllegalArgumentException(
+                        "an envelope with a data-key reference has an empty key ARN");
+            }
+            this.edek =
+                    requireLength(edek, EnvelopeSchema.REFERENCE_BYTES, "data-key reference")
+                            .clone();
+        } else {
+            this.keyArn = requireNonEmpty(keyArn, "key ARN");
+            this.edek = requireLength(edek, -1, "EDEK").clone();
+        }
         this.orgId = requireNonEmpty(orgId, "org id");
         this.nonce = requireLength(nonce, EnvelopeSchema.NONCE_BYTES, "nonce").clone();
         this.tag = requireLength(tag, EnvelopeSchema.TAG_BYTES, "tag").clone();
@@ -73,13 +134,23 @@ public final class Envelope {
     }
 
     public int formatVersion() {
-        return EnvelopeSchema.FORMAT_VERSION;
+        return formatVersion;
     }
 
+    /** True when this envelope carries a data-key reference in place of the key ARN and EDEK. */
+    public boolean hasReference() {
+        return formatVersion == EnvelopeSchema.REFERENCE_FORMAT_VERSION;
+    }
+
+    /** The key ARN, or the empty string when the envelope carries a data-key reference. */
     public String keyArn() {
         return keyArn;
     }
 
+    /**
+     * A copy of the {@code edek} field: the EDEK, or the data-key reference when {@link
+     * #hasReference} is true.
+     */
     public byte[] edek() {
         return edek.clone();
     }
@@ -110,9 +181,32 @@ public final class Envelope {
         return schemaFingerprint;
     }
 
-    /** Returns a copy of this envelope under another key, for re-wrapping the EDEK. */
+    /**
+     * Returns a copy of this envelope under another key, for re-wrapping the EDEK of format version
+     * 1.
+     *
+     * @throws IllegalStateException when this envelope carries a data-key reference
+     */
     public Envelope withKey(String newKeyArn, byte[] newEdek) {
+        if (hasReference()) {
+            throw new IllegalStateException(
+                    "an envelope with a data-key reference is re-wrapped with withReference");
+        }
         return new Envelope(newKeyArn, newEdek, orgId, nonce, tag, recordId, schemaFingerprint);
+    }
+
+    /**
+     * Returns a copy of this envelope of format version 2 with another data-key reference, for
+     * re-wrapping the entry that the reference names.
+     *
+     * @throws IllegalStateException when this envelope carries the EDEK (format version 1)
+     */
+    public Envelope withReference(byte[] newReference) {
+        if (!hasReference()) {
+            throw new IllegalStateException(
+                    "an envelope of format version 1 is re-wrapped with withKey");
+        }
+        return withReference(newReference, orgId, nonce, tag, recordId, schemaFingerprint);
     }
 
     byte[] nonceBytes() {
@@ -126,6 +220,7 @@ public final class Envelope {
     /** The envelope as an Avro record of {@link EnvelopeSchema#SCHEMA}. */
     public GenericData.Record toRecord() {
         return record(
+                formatVersion,
                 keyArn,
                 edek.clone(),
                 EncryptionContext.of(orgId),
@@ -140,6 +235,7 @@ public final class Envelope {
      * map end up in the record without copies.
      */
     static GenericData.Record record(
+            int formatVersion,
             String keyArn,
             byte[] edek,
             Map<String, String> encryptionContext,
@@ -152,7 +248,7 @@ public final class Envelope {
         id.put(1, recordId.partition());
         id.put(2, recordId.offset());
         GenericData.Record record = new GenericData.Record(EnvelopeSchema.SCHEMA);
-        record.put(FORMAT_VERSION_POS, EnvelopeSchema.FORMAT_VERSION);
+        record.put(FORMAT_VERSION_POS, formatVersion);
         record.put(KEY_ARN_POS, keyArn);
         record.put(EDEK_POS, ByteBuffer.wrap(edek));
         record.put(CONTEXT_POS, encryptionContext);
@@ -170,6 +266,7 @@ public final class Envelope {
      * Reads an envelope from the value of a derived record's envelope field.
      *
      * @throws InvalidCiphertextException when the value is not a valid envelope of format version 1
+     *     or 2
      */
     public static Envelope fromRecord(Object value) throws InvalidCiphertextException {
         if (!(value instanceof GenericRecord record) || !isEnvelopeSchema(record.getSchema())) {
@@ -185,23 +282,48 @@ public final class Envelope {
         String orgId = readOrgId(record.get(CONTEXT_POS), recordId);
 
         Object version = record.get(FORMAT_VERSION_POS);
-        if (!(version instanceof Integer v) || v != EnvelopeSchema.FORMAT_VERSION) {
+        if (!(version instanceof Integer v)
+                || (v != EnvelopeSchema.FORMAT_VERSION
+                        && v != EnvelopeSchema.REFERENCE_FORMAT_VERSION)) {
             throw invalid(
                     "envelope has format version "
                             + version
-                            + "; this library reads version "
-                            + EnvelopeSchema.FORMAT_VERSION,
+                            + "; this library reads versions "
+                            + EnvelopeSchema.FORMAT_VERSION
+                            + " and "
+                            + EnvelopeSchema.REFERENCE_FORMAT_VERSION,
                     orgId,
                     recordId);
         }
+        boolean reference = v == EnvelopeSchema.REFERENCE_FORMAT_VERSION;
 
         Object keyArn = record.get(KEY_ARN_POS);
-        if (!(keyArn instanceof CharSequence arn) || arn.length() == 0) {
+        if (!(keyArn instanceof CharSequence arn)) {
             throw invalid("envelope has no key ARN", orgId, recordId);
+        }
+        if (reference != (arn.length() == 0)) {
+            throw invalid(
+                    reference
+                            ? "envelope of format version 2 has a key ARN; it must be empty"
+                            : "envelope has no key ARN",
+                    orgId,
+                    recordId);
         }
         byte[] edek = bytesOf(record.get(EDEK_POS));
         if (edek == null || edek.length == 0) {
-            throw invalid("envelope has no EDEK", orgId, recordId);
+            throw invalid(
+                    reference ? "envelope has no data-key reference" : "envelope has no EDEK",
+                    orgId,
+                    recordId);
+        }
+        if (reference && edek.length != EnvelopeSchema.REFERENCE_BYTES) {
+            throw invalid(
+                    "envelope's data-key reference has "
+                            + edek.length
+                            + " bytes; it must have "
+                            + EnvelopeSchema.REFERENCE_BYTES,
+                    orgId,
+                    recordId);
         }
 
         byte[] nonce =
@@ -221,6 +343,7 @@ public final class Envelope {
                         recordId);
 
         return new Envelope(
+                v,
                 arn.toString(),
                 edek,
                 orgId,
@@ -322,6 +445,7 @@ public final class Envelope {
     @Override
     public boolean equals(Object o) {
         return o instanceof Envelope that
+                && formatVersion == that.formatVersion
                 && keyArn.equals(that.keyArn)
                 && Arrays.equals(edek, that.edek)
                 && orgId.equals(that.orgId)
@@ -339,7 +463,9 @@ public final class Envelope {
     /** Names the key, org, record and schema; the EDEK appears only as its length. */
     @Override
     public String toString() {
-        return "Envelope[keyArn="
+        return "Envelope[version="
+                + formatVersion
+                + ", keyArn="
                 + keyArn
                 + ", org="
                 + orgId
@@ -347,7 +473,7 @@ public final class Envelope {
                 + recordId
                 + ", schema="
                 + Fingerprints.toHex(schemaFingerprint)
-                + ", edek="
+                + (hasReference() ? ", reference=" : ", edek=")
                 + edek.length
                 + " bytes]";
     }

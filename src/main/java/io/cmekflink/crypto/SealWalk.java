@@ -12,6 +12,7 @@ import io.cmekflink.dek.Dek;
 import io.cmekflink.dek.DekExhaustedException;
 import io.cmekflink.schema.ByteArrayEncoder;
 import io.cmekflink.schema.CanonicalDatumWriter;
+import io.cmekflink.schema.EnvelopeSchema;
 import io.cmekflink.schema.MapKeys;
 import io.cmekflink.schema.PathBuilder;
 import io.cmekflink.schema.SingleObjectEncoding;
@@ -68,6 +69,7 @@ final class SealWalk {
         try {
             AssociatedData.writeHeader(
                     aad,
+                    formatVersionOf(dek),
                     orgIdUtf8,
                     plan.fullNameUtf8,
                     topicUtf8(recordId.topic()),
@@ -91,7 +93,8 @@ final class SealWalk {
             out.put(
                     plan.envelopePosition,
                     Envelope.record(
-                            dek.keyArn(),
+                            formatVersionOf(dek),
+                            dek.hasReference() ? "" : dek.keyArn(),
                             edekOf(dek),
                             encryptionContext(orgId),
                             nonce,
@@ -377,13 +380,21 @@ final class SealWalk {
         return cachedContext;
     }
 
+    /** Returns the envelope format version of the records that {@code dek} seals. */
+    static int formatVersionOf(Dek dek) {
+        return dek.hasReference()
+                ? EnvelopeSchema.REFERENCE_FORMAT_VERSION
+                : EnvelopeSchema.FORMAT_VERSION;
+    }
+
     /**
-     * Returns the EDEK of {@code dek}, copied once per DEK. The envelopes of one DEK's records
-     * share the copy, which nothing writes to.
+     * Returns what the envelope's {@code edek} field holds for {@code dek}: its EDEK, or its
+     * data-key reference. It is copied once per DEK; the envelopes of one DEK's records share the
+     * copy, which nothing writes to.
      */
     private byte[] edekOf(Dek dek) {
         if (dek != cachedDek.get()) {
-            cachedEdek = dek.edek();
+            cachedEdek = dek.hasReference() ? dek.reference() : dek.edek();
             cachedDek = new WeakReference<>(dek);
         }
         return cachedEdek;

@@ -51,13 +51,25 @@ public final class SealedRecord {
         this.recordId = envelope.recordId();
     }
 
+    /** The envelope's key ARN, or the empty string when it carries a data-key reference. */
     public String keyArn() {
         return keyArn;
     }
 
-    /** Returns a copy of the EDEK. */
+    /**
+     * Returns a copy of the envelope's {@code edek} field: the EDEK, or the data-key reference when
+     * {@link #hasReference} is true.
+     */
     public byte[] edek() {
         return edek.clone();
+    }
+
+    /**
+     * True when the envelope has format version 2: an empty key ARN and a data-key reference in
+     * place of the EDEK. Both readers accept an empty key ARN only in that version.
+     */
+    public boolean hasReference() {
+        return keyArn.isEmpty();
     }
 
     /** Returns the org id of the envelope's encryption context. */

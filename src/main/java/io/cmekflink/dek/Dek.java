@@ -40,6 +40,10 @@ public final class Dek {
     private final SecretKeySpec key;
     private final byte[] edek;
     private final String keyArn;
+
+    /** The 16-byte data-key reference that records carry in place of the EDEK, or null. */
+    private final byte[] reference;
+
     private final int nonceFixedField;
     private final long maxEncryptions;
     private final AtomicLong invocations = new AtomicLong();
@@ -54,6 +58,7 @@ public final class Dek {
             byte[] plaintextKey,
             byte[] edek,
             String keyArn,
+            byte[] reference,
             int nonceFixedField,
             long maxEncryptions) {
         if (plaintextKey.length != KEY_BYTES) {
@@ -63,6 +68,7 @@ public final class Dek {
         this.key = new SecretKeySpec(plaintextKey, "AES");
         this.edek = edek.clone();
         this.keyArn = keyArn;
+        this.reference = reference == null ? null : reference.clone();
         this.nonceFixedField = nonceFixedField;
         this.maxEncryptions = maxEncryptions;
     }
@@ -80,12 +86,31 @@ public final class Dek {
             String keyArn,
             long maxEncryptions,
             int nonceFixedField) {
+        return takeOwnershipForEncryption(
+                plaintextKey, edek, keyArn, null, maxEncryptions, nonceFixedField);
+    }
+
+    /**
+     * Creates a DEK for encryption whose records carry {@code reference}, the location of the DEK's
+     * entry in the data-key topic, in place of the key ARN and the EDEK (envelope format version
+     * 2). Takes ownership of {@code plaintextKey} like the other overload.
+     *
+     * @param reference the data-key reference, or null for records that carry the EDEK
+     */
+    public static Dek takeOwnershipForEncryption(
+            byte[] plaintextKey,
+            byte[] edek,
+            String keyArn,
+            byte[] reference,
+            long maxEncryptions,
+            int nonceFixedField) {
         if (maxEncryptions < 1 || maxEncryptions > (1L << 32)) {
+            Arrays.fill(plaintextKey, (byte) 0);
             throw new IllegalArgumentException(
                     "maxEncryptions must be between 1 and 2^32, got " + maxEncryptions);
         }
         try {
-            return new Dek(plaintextKey, edek, keyArn, nonceFixedField, maxEncryptions);
+            return new Dek(plaintextKey, edek, keyArn, reference, nonceFixedField, maxEncryptions);
         } finally {
             Arrays.fill(plaintextKey, (byte) 0);
         }
@@ -97,7 +122,7 @@ public final class Dek {
      */
     public static Dek takeOwnershipForDecryption(byte[] plaintextKey, byte[] edek, String keyArn) {
         try {
-            return new Dek(plaintextKey, edek, keyArn, 0, 0);
+            return new Dek(plaintextKey, edek, keyArn, null, 0, 0);
         } finally {
             Arrays.fill(plaintextKey, (byte) 0);
         }
@@ -111,6 +136,19 @@ public final class Dek {
     /** A copy of the EDEK, the DEK encrypted by KMS. */
     public byte[] edek() {
         return edek.clone();
+    }
+
+    /**
+     * A copy of the data-key reference that records sealed under this DEK carry in place of the
+     * EDEK, or null when they carry the EDEK itself.
+     */
+    public byte[] reference() {
+        return reference == null ? null : reference.clone();
+    }
+
+    /** True when records sealed under this DEK carry a data-key reference (format version 2). */
+    public boolean hasReference() {
+        return reference != null;
     }
 
     /** The number of seals this DEK can still perform. */

@@ -20,6 +20,9 @@ import org.apache.avro.Schema;
  *
  * The record id is the source position of the record's first encryption and stays the same when the
  * record is replayed or its EDEK is re-wrapped.
+ *
+ * <p>Format version 2 has the same fields: its {@code key_arn} is empty and its {@code edek} holds
+ * a {@value #REFERENCE_BYTES}-byte data-key reference in place of the EDEK.
  */
 public final class EnvelopeSchema {
 
@@ -29,7 +32,19 @@ public final class EnvelopeSchema {
     /** The namespace of the envelope's types; writer schemas must not use it. */
     public static final String NAMESPACE = "io.cmekflink.v1";
 
+    /** The format version of an envelope that carries the key ARN and the EDEK. */
     public static final int FORMAT_VERSION = 1;
+
+    /**
+     * The format version of an envelope that carries a data-key reference: an empty key ARN, and in
+     * the {@code edek} field the {@value #REFERENCE_BYTES}-byte location of the DEK's entry in the
+     * data-key topic, which holds the key ARN and the EDEK.
+     */
+    public static final int REFERENCE_FORMAT_VERSION = 2;
+
+    /** The length of a data-key reference in the {@code edek} field of format version 2. */
+    public static final int REFERENCE_BYTES = 16;
+
     public static final int NONCE_BYTES = 12;
     public static final int TAG_BYTES = 16;
 

@@ -57,7 +57,7 @@ class EnvelopeTest {
     void toStringShowsIdsButNoKeyMaterial() {
         assertThat(envelope().toString())
                 .isEqualTo(
-                        "Envelope[keyArn="
+                        "Envelope[version=1, keyArn="
                                 + Sample.KEY_ARN
                                 + ", org=org-1, record=requests/2/7,"
                                 + " schema=8877665544332211, edek=3 bytes]");
@@ -66,13 +66,70 @@ class EnvelopeTest {
     @Test
     void rejectsOtherFormatVersion() {
         GenericRecord record = envelope().toRecord();
-        record.put("format_version", 2);
+        record.put("format_version", 3);
 
         assertThatThrownBy(() -> Envelope.fromRecord(record))
                 .isInstanceOf(InvalidCiphertextException.class)
                 .hasMessage(
-                        "envelope has format version 2; this library reads version 1 (org org-1,"
+                        "envelope has format version 3; this library reads versions 1 and 2 (org"
+                                + " org-1, record requests/2/7)");
+    }
+
+    private static Envelope referenceEnvelope() {
+        byte[] reference = new byte[16];
+        reference[0] = 1;
+        reference[15] = 7;
+        return Envelope.withReference(
+                reference, "org-1", new byte[12], new byte[16], RECORD_ID, 0x1122334455667788L);
+    }
+
+    @Test
+    void referenceEnvelopeRoundTrips() throws Exception {
+        GenericRecord record = referenceEnvelope().toRecord();
+
+        Envelope read = Envelope.fromRecord(record);
+
+        assertThat(read).isEqualTo(referenceEnvelope());
+        assertThat(record.get("format_version")).isEqualTo(2);
+        assertThat(record.get("key_arn")).isEqualTo("");
+        assertThat(read.hasReference()).isTrue();
+        assertThat(read.edek()).hasSize(16).startsWith(1).endsWith(7);
+        assertThat(read.toString())
+                .isEqualTo(
+                        "Envelope[version=2, keyArn=, org=org-1, record=requests/2/7,"
+                                + " schema=8877665544332211, reference=16 bytes]");
+    }
+
+    @Test
+    void referenceEnvelopeWithKeyArnIsRejected() {
+        GenericRecord record = referenceEnvelope().toRecord();
+        record.put("key_arn", Sample.KEY_ARN);
+
+        assertThatThrownBy(() -> Envelope.fromRecord(record))
+                .isInstanceOf(InvalidCiphertextException.class)
+                .hasMessage(
+                        "envelope of format version 2 has a key ARN; it must be empty (org org-1,"
                                 + " record requests/2/7)");
+    }
+
+    @Test
+    void withReferenceAndWithKeyKeepTheFormatVersion() {
+        byte[] other = new byte[16];
+        other[0] = 1;
+        other[1] = 9;
+
+        Envelope moved = referenceEnvelope().withReference(other);
+
+        assertThat(moved.formatVersion()).isEqualTo(2);
+        assertThat(moved.edek()).isEqualTo(other);
+        assertThat(moved.recordId()).isEqualTo(RECORD_ID);
+        assertThatThrownBy(() -> referenceEnvelope().withKey(Sample.KEY_ARN, new byte[] {1}))
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> envelope().withReference(other))
+                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> referenceEnvelope().withReference(new byte[15]))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("data-key reference must be 16 bytes, got 15 bytes");
     }
 
     @Test
