@@ -199,7 +199,7 @@ public final class JobOptions {
                     "",
                     "Key ARN of the platform's own KMS key that seals the input of dead letters"
                             + " that may be replayed (KMS_THROTTLED, KMS_UNAVAILABLE,"
-                            + " NO_KEY_LINKED); empty drops every payload.");
+                            + " DATA_KEY_UNAVAILABLE, NO_KEY_LINKED); empty drops every payload.");
 
     public static final Option<Duration> DEAD_LETTERS_SEALED_RETENTION =
             Option.duration(
@@ -217,6 +217,17 @@ public final class JobOptions {
                             + " a key link (never linked, or unlinked): platform-managed"
                             + " encryption. Empty makes those records NO_KEY_LINKED or"
                             + " KEY_UNLINKED dead letters instead. Either way, never plaintext.");
+
+    public static final Option<String> ENCRYPTION_DATA_KEY_TOPIC =
+            Option.string(
+                    "encryption.data-key-topic",
+                    "",
+                    "Compacted topic of data-key entries. When set, the encrypt job writes each"
+                            + " DEK's key ARN and EDEK there once, and each record carries a"
+                            + " 16-byte reference to that entry in place of them (envelope format"
+                            + " version 2). Decrypt and rewrap read references from it. Losing the"
+                            + " topic makes those records unreadable. Empty: every record carries"
+                            + " its key ARN and EDEK.");
 
     public static final Option<List<String>> ENCRYPTION_BINDING_FIELDS =
             Option.list(
@@ -533,6 +544,7 @@ public final class JobOptions {
                     DEAD_LETTERS_PLATFORM_KEY_ARN,
                     DEAD_LETTERS_SEALED_RETENTION,
                     ENCRYPTION_PLATFORM_KEY_ARN,
+                    ENCRYPTION_DATA_KEY_TOPIC,
                     ENCRYPTION_BINDING_FIELDS,
                     ENCRYPTION_MARKING_TAGS,
                     ENCRYPTION_DERIVED_SCHEMA_DIR,

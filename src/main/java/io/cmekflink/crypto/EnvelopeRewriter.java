@@ -12,9 +12,9 @@ import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 
 /**
- * Replaces the key ARN and EDEK in the envelope of an encrypted record, for re-wrapping: the
- * ciphertext, nonce and tag stay as they are, because the DEK stays the same and the associated
- * data covers neither the key ARN nor the EDEK.
+ * Replaces the key ARN and EDEK, or the data-key reference, in the envelope of an encrypted record,
+ * for re-wrapping: the ciphertext, nonce and tag stay as they are, because the DEK stays the same
+ * and the associated data covers neither the key ARN nor the EDEK.
  *
  * <p>Thread safety: all methods may be called from any thread.
  */
@@ -34,10 +34,32 @@ public final class EnvelopeRewriter {
     public byte[] rewrite(
             GenericRecord derived, long layoutFingerprint, String newKeyArn, byte[] newEdek)
             throws InvalidCiphertextException {
-        Envelope moved = RecordOpener.envelopeOf(derived).withKey(newKeyArn, newEdek);
+        return withEnvelope(
+                derived,
+                layoutFingerprint,
+                RecordOpener.envelopeOf(derived).withKey(newKeyArn, newEdek));
+    }
+
+    /**
+     * Returns the record in single-object encoding with the data-key reference in its envelope
+     * (format version 2) replaced by {@code newReference}. Does not change {@code derived}.
+     *
+     * @param layoutFingerprint the single-object fingerprint the record was read with
+     * @throws IllegalStateException when the record carries its EDEK (format version 1)
+     */
+    public byte[] rewriteReference(
+            GenericRecord derived, long layoutFingerprint, byte[] newReference)
+            throws InvalidCiphertextException {
+        return withEnvelope(
+                derived,
+                layoutFingerprint,
+                RecordOpener.envelopeOf(derived).withReference(newReference));
+    }
+
+    private byte[] withEnvelope(GenericRecord derived, long layoutFingerprint, Envelope envelope) {
         Schema schema = derived.getSchema();
         GenericData.Record copy = new GenericData.Record((GenericData.Record) derived, false);
-        copy.put(schema.getField(EnvelopeSchema.FIELD_NAME).pos(), moved.toRecord());
+        copy.put(schema.getField(EnvelopeSchema.FIELD_NAME).pos(), envelope.toRecord());
         return encode(copy, layoutFingerprint);
     }
 

@@ -26,7 +26,18 @@ public enum ErrorCode {
     KMS_UNAVAILABLE(true),
     RECORD_TOO_LARGE(false),
     INTERNAL_ERROR(true),
-    UNKNOWN(false);
+    UNKNOWN(false),
+    /**
+     * A record's data-key reference names no usable entry in the data-key topic: the entry was
+     * deleted or compacted away, the reference does not match it, or the reader has no data-key
+     * topic set. Not retriable: the record cannot be read until its entry is restored.
+     */
+    DATA_KEY_NOT_FOUND(false),
+    /**
+     * The data-key topic could not be written or read in time: the DEK's entry was not published
+     * (encrypt, re-wrap), or a record's entry was not yet readable (decrypt). Retriable.
+     */
+    DATA_KEY_UNAVAILABLE(true);
 
     private final boolean retriable;
 
@@ -57,12 +68,15 @@ public enum ErrorCode {
 
     /**
      * True when a dead letter of this code may keep the input sealed under the platform dead-letter
-     * key, for a replay once the cause is fixed: KMS throttling and unavailability, and records
-     * whose org has no key link yet. All other codes drop the payload: for a revoked key because
-     * the org chose to make its data unreadable.
+     * key, for a replay once the cause is fixed: KMS throttling and unavailability, a data-key
+     * topic that could not be written, and records whose org has no key link yet. All other codes
+     * drop the payload: for a revoked key because the org chose to make its data unreadable.
      */
     public boolean sealable() {
-        return this == KMS_THROTTLED || this == KMS_UNAVAILABLE || this == NO_KEY_LINKED;
+        return this == KMS_THROTTLED
+                || this == KMS_UNAVAILABLE
+                || this == NO_KEY_LINKED
+                || this == DATA_KEY_UNAVAILABLE;
     }
 
     /**

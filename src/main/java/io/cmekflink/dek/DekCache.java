@@ -48,7 +48,7 @@ public final class DekCache {
     private final Ticker ticker;
     private final BiFunction<String, String, CompletableFuture<GeneratedDataKey>> generator;
     private final AsyncCache<DekKey, DekLoad> deks;
-    private final Cache<DekKey, KmsCallException> failures;
+    private final Cache<DekKey, RuntimeException> failures;
     private final Cache<String, Revocation> revokedKeys;
 
     /** A key that a health check found unusable, refused until {@code hold} passes. */
@@ -117,10 +117,11 @@ public final class DekCache {
                         .executor(executor)
                         .maximumSize(settings.maxEntries())
                         .expireAfter(
-                                Expiry.<DekKey, KmsCallException>creating(
+                                Expiry.<DekKey, RuntimeException>creating(
                                         (key, failure) ->
                                                 Duration.ofNanos(
-                                                        failure.kind().keyUnusable()
+                                                        failure instanceof KmsCallException k
+                                                                        && k.kind().keyUnusable()
                                                                 ? unusableTtl
                                                                 : passingTtl)))
                         .build();
@@ -138,7 +139,7 @@ public final class DekCache {
             cachedFailureHits.increment();
             return CompletableFuture.failedFuture(revoked.reason());
         }
-        KmsCallException failure = failures.getIfPresent(key);
+        RuntimeException failure = failures.getIfPresent(key);
         if (failure != null) {
             cachedFailureHits.increment();
             return CompletableFuture.failedFuture(failure);
@@ -266,6 +267,7 @@ public final class DekCache {
                                     generated.plaintext(),
                                     generated.edek(),
                                     generated.keyArn(),
+                                    generated.reference(),
                                     settings.maxEncryptions(),
                                     random.nextInt()),
                             ticker.read());
@@ -280,6 +282,21 @@ public final class DekCache {
      */
     private void rememberIfUnusable(DekKey key, Throwable cause) {
         if (!(cause instanceof KmsCallException e)) {
+            if (cause instanceof RuntimeException failure) {
+                // Any other failure of the generator, such as a data-key entry that could not be
+                // published after GenerateDataKey succeeded: refused for a few seconds, so that
+                // not every record of the org generates a DEK while it lasts.
+                failures.put(key, failure);
+                LOG.warn(
+                        "a data key of org {} under key {} could not be used ({}); its records"
+                                + " become retriable dead letters for the next {} ms",
+                        key.orgId(),
+                        key.keyArn(),
+                        cause.getClass().getSimpleName(),
+                        Math.min(
+                                settings.failureTtl().toMillis(),
+                                RETRIABLE_FAILURE_TTL.toMillis()));
+            }
             return;
         }
         if (e.kind().keyUnusable()) {

@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.AsyncLoadingCache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.cmekflink.datakey.DataKeyException;
 import io.cmekflink.kms.KmsCallException;
 import io.cmekflink.kms.KmsErrors;
 import java.lang.invoke.MethodHandles;
@@ -95,7 +96,7 @@ public final class EdekCache {
     private final Unwrapper unwrapper;
     private final Duration failureTtl;
     private final AsyncLoadingCache<EdekKey, DekLoad> deks;
-    private final Cache<EdekKey, KmsCallException> failures;
+    private final Cache<EdekKey, RuntimeException> failures;
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
 
@@ -135,7 +136,7 @@ public final class EdekCache {
         // copies, so the caller may reuse its arrays.
         int hash = EdekKey.hashOf(edek);
         EdekKey lookup = new EdekKey(keyArn, edek, encryptionContext, hash);
-        KmsCallException failure = failures.getIfPresent(lookup);
+        RuntimeException failure = failures.getIfPresent(lookup);
         if (failure != null) {
             return CompletableFuture.failedFuture(failure);
         }
@@ -176,7 +177,15 @@ public final class EdekCache {
                                 Dek.takeOwnershipForDecryption(plaintext, key.edek, key.keyArn), 0);
                     }
                     Throwable cause = KmsErrors.unwrap(error);
-                    if (cause instanceof KmsCallException e && e.kind().keyUnusable()) {
+                    if (cause instanceof DataKeyException e && !e.retriable()) {
+                        // A data-key reference that names no usable entry stays unusable, so its
+                        // records fail without another read of the data-key topic.
+                        failures.put(key, e);
+                        LOG.warn(
+                                "a data-key reference names no usable entry; records under it"
+                                        + " become dead letters without a lookup for {} ms",
+                                failureTtl.toMillis());
+                    } else if (cause instanceof KmsCallException e && e.kind().keyUnusable()) {
                         failures.put(key, e);
                         LOG.warn(
                                 "key {} refused to unwrap a data key ({}); records under it become"

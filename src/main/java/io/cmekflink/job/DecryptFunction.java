@@ -10,6 +10,7 @@ import io.cmekflink.crypto.RecordOpener;
 import io.cmekflink.crypto.SealedRecord;
 import io.cmekflink.crypto.TamperedRecordException;
 import io.cmekflink.crypto.UnknownSchemaException;
+import io.cmekflink.datakey.DataKeyLookup;
 import io.cmekflink.deadletter.DeadLetter;
 import io.cmekflink.deadletter.ErrorCode;
 import io.cmekflink.deadletter.PayloadKind;
@@ -26,6 +27,8 @@ import io.cmekflink.logging.RateLimitedLog;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
@@ -62,9 +65,12 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
     private final int requestBudget;
     private final boolean preferLocalReplica;
     private final Duration asyncTimeout;
+    private final String dataKeyTopic;
+    private final Map<String, String> kafkaSettings;
 
     private transient KmsClients clients;
     private transient EdekCache deks;
+    private transient DataKeyLookup dataKeyLookup;
     private transient RecordOpener opener;
     private transient DecryptMetrics metrics;
     private transient RateLimitedLog deadLetterLog;
@@ -81,6 +87,8 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
         this.requestBudget = config.get(JobOptions.KMS_REQUEST_BUDGET);
         this.preferLocalReplica = config.get(JobOptions.KMS_PREFER_LOCAL_REPLICA);
         this.asyncTimeout = config.get(JobOptions.ASYNC_TIMEOUT);
+        this.dataKeyTopic = config.get(JobOptions.ENCRYPTION_DATA_KEY_TOPIC);
+        this.kafkaSettings = new TreeMap<>(config.kafka());
     }
 
     @Override
@@ -104,12 +112,16 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
                                                 .getTaskInfo()
                                                 .getNumberOfParallelSubtasks(),
                         preferLocalReplica);
+        if (!dataKeyTopic.isEmpty()) {
+            dataKeyLookup = new DataKeyLookup(kafkaSettings, dataKeyTopic, asyncTimeout);
+        }
+        DataKeyUnwrapper unwrapper = new DataKeyUnwrapper(dataKeys::decrypt, dataKeyLookup);
         deks =
                 new EdekCache(
                         dekSettings.maxAge(),
                         dekSettings.maxEntries(),
                         dekSettings.failureTtl(),
-                        dataKeys::decrypt,
+                        unwrapper,
                         Ticker.systemTicker(),
                         // The cache's upkeep runs on the thread that uses it, as in the encrypt
                         // step; unwrapping stays asynchronous on the KMS client's threads.
@@ -128,6 +140,9 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
         }
         if (clients != null) {
             clients.close();
+        }
+        if (dataKeyLookup != null) {
+            dataKeyLookup.close();
         }
     }
 
@@ -169,10 +184,7 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
                 dek = dekFuture.join();
             } catch (RuntimeException e) {
                 Throwable cause = KmsErrors.unwrap(e);
-                ErrorCode code =
-                        cause instanceof KmsCallException k
-                                ? ErrorCode.fromKms(k.kind())
-                                : ErrorCode.INTERNAL_ERROR;
+                ErrorCode code = DataKeyUnwrapper.errorCode(cause);
                 result.complete(List.of(deadLetter(record, sealed, code, cause, cause)));
                 return;
             }
@@ -238,7 +250,10 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
                         .payload(PayloadKind.ENCRYPTED_RECORD, record.value, null);
         if (sealed != null) {
             RecordId id = sealed.recordId();
-            builder.keyArn(sealed.keyArn()).recordId(id.topic(), id.partition(), id.offset());
+            if (!sealed.hasReference()) {
+                builder.keyArn(sealed.keyArn());
+            }
+            builder.recordId(id.topic(), id.partition(), id.offset());
         }
         if (kmsError instanceof KmsCallException k) {
             builder.awsError(k.awsErrorCode(), k.requestId()).attempts(k.attempts());

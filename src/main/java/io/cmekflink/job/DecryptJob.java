@@ -63,6 +63,7 @@ public final class DecryptJob {
                         config.get(JobOptions.RECORDS_TOPIC),
                         config.get(JobOptions.OUTPUT_TOPIC),
                         config.get(JobOptions.DEAD_LETTERS_TOPIC)));
+        JobParts.checkDataKeyTopic(config);
         JobParts.checkExactlyOnce(config);
         LOG.info(
                 "starting {}: decrypting {} into {}",

@@ -8,6 +8,10 @@ import io.cmekflink.crypto.EncryptionContext;
 import io.cmekflink.crypto.RecordId;
 import io.cmekflink.crypto.RecordSealer;
 import io.cmekflink.crypto.SealedPayload;
+import io.cmekflink.datakey.DataKeyEntry;
+import io.cmekflink.datakey.DataKeyException;
+import io.cmekflink.datakey.DataKeyPublisher;
+import io.cmekflink.datakey.DataKeyReference;
 import io.cmekflink.deadletter.DeadLetter;
 import io.cmekflink.deadletter.ErrorCode;
 import io.cmekflink.deadletter.PayloadKind;
@@ -16,6 +20,7 @@ import io.cmekflink.dek.Dek;
 import io.cmekflink.dek.DekCache;
 import io.cmekflink.dek.DekCacheSettings;
 import io.cmekflink.dek.DekExhaustedException;
+import io.cmekflink.kms.GeneratedDataKey;
 import io.cmekflink.kms.KeyHealthChecker;
 import io.cmekflink.kms.KmsCallException;
 import io.cmekflink.kms.KmsClients;
@@ -28,9 +33,13 @@ import io.cmekflink.schema.MalformedRecordException;
 import io.cmekflink.schema.SingleObjectEncoding;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
@@ -86,10 +95,13 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     private final String stateKeyArn;
     private final String platformKeyArn;
     private final Duration sealedRetention;
+    private final String dataKeyTopic;
+    private final Map<String, String> kafkaSettings;
 
     private transient KmsClients clients;
     private transient DekCache deks;
     private transient DekCache platformDeks;
+    private transient DataKeyPublisher dataKeyPublisher;
     private transient KeyHealthChecker health;
     private transient StateKeys stateKeys;
     private transient io.cmekflink.crypto.StateSealer stateSealer;
@@ -115,6 +127,8 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         this.platformKeyArn = config.get(JobOptions.DEAD_LETTERS_PLATFORM_KEY_ARN);
         this.stateKeyArn = config.get(JobOptions.STATE_PLATFORM_KEY_ARN);
         this.sealedRetention = config.get(JobOptions.DEAD_LETTERS_SEALED_RETENTION);
+        this.dataKeyTopic = config.get(JobOptions.ENCRYPTION_DATA_KEY_TOPIC);
+        this.kafkaSettings = new TreeMap<>(config.kafka());
     }
 
     /**
@@ -155,6 +169,9 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                             metrics);
             metrics.registerHealth(health);
         }
+        if (!dataKeyTopic.isEmpty()) {
+            dataKeyPublisher = new DataKeyPublisher(kafkaSettings, dataKeyTopic);
+        }
         deks =
                 new DekCache(
                         dekSettings,
@@ -162,7 +179,11 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                             if (health != null) {
                                 health.watch(arn);
                             }
-                            return dataKeys.generateDataKey(arn, EncryptionContext.of(org));
+                            CompletableFuture<GeneratedDataKey> generated =
+                                    dataKeys.generateDataKey(arn, EncryptionContext.of(org));
+                            return dataKeyPublisher == null
+                                    ? generated
+                                    : generated.thenCompose(g -> publishEntry(org, g));
                         },
                         Ticker.systemTicker(),
                         // The cache's upkeep runs on the thread that uses it. On the common pool it
@@ -246,6 +267,41 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         if (clients != null) {
             clients.close();
         }
+        if (dataKeyPublisher != null) {
+            dataKeyPublisher.close();
+        }
+    }
+
+    /**
+     * Publishes the entry of a new DEK to the data-key topic and returns the DEK with the entry's
+     * reference, once the topic acknowledged the entry. No record is sealed under the DEK before
+     * that, so a reader never meets a reference to an entry that does not exist.
+     */
+    private CompletableFuture<GeneratedDataKey> publishEntry(
+            String orgId, GeneratedDataKey generated) {
+        CompletableFuture<DataKeyReference> published;
+        try {
+            published =
+                    dataKeyPublisher.publish(
+                            new DataKeyEntry(
+                                    orgId,
+                                    generated.keyArn(),
+                                    generated.edek(),
+                                    System.currentTimeMillis()));
+        } catch (RuntimeException e) {
+            published = CompletableFuture.failedFuture(e);
+        }
+        return published.handle(
+                (reference, error) -> {
+                    if (error != null) {
+                        // The DEK is never used, so its plaintext goes now.
+                        Arrays.fill(generated.plaintext(), (byte) 0);
+                        throw error instanceof CompletionException c
+                                ? c
+                                : new CompletionException(error);
+                    }
+                    return generated.withReference(reference.toBytes());
+                });
     }
 
     @Override
@@ -433,6 +489,17 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     }
 
     private void kmsFailure(Routed routed, Throwable error, ResultFuture<OutputRecord> result) {
+        if (error instanceof DataKeyException e) {
+            finish(
+                    result,
+                    routed,
+                    Stage.ENCRYPT,
+                    e.retriable() ? ErrorCode.DATA_KEY_UNAVAILABLE : ErrorCode.DATA_KEY_NOT_FOUND,
+                    e.getMessage(),
+                    routed.keyArn,
+                    null);
+            return;
+        }
         if (!(error instanceof KmsCallException e)) {
             result.complete(List.of(internalError(routed, error)));
             return;

@@ -69,6 +69,7 @@ public final class EncryptJob {
                         config.get(JobOptions.OUTPUT_TOPIC),
                         config.get(JobOptions.DEAD_LETTERS_TOPIC),
                         config.get(JobOptions.KEY_CHANGES_TOPIC)));
+        JobParts.checkDataKeyTopic(config);
         JobParts.checkExactlyOnce(config);
         Map<Integer, Long> catchUp =
                 KeyChangeCatchUp.lastOffsets(

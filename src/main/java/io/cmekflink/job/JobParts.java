@@ -3,6 +3,7 @@ package io.cmekflink.job;
 import io.cmekflink.config.ConfigException;
 import io.cmekflink.config.JobConfig;
 import io.cmekflink.config.JobOptions;
+import io.cmekflink.datakey.DataKeyTopic;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -201,6 +202,24 @@ final class JobParts {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ConfigException("interrupted while checking topics", e);
+        }
+    }
+
+    /**
+     * Checks, when {@code encryption.data-key-topic} is set, that the topic exists and is compacted
+     * only, because deleting its entries would make the records that refer to them unreadable.
+     *
+     * @throws ConfigException naming the topic, what is wrong and the fix
+     */
+    static void checkDataKeyTopic(JobConfig config) {
+        String topic = config.get(JobOptions.ENCRYPTION_DATA_KEY_TOPIC);
+        if (topic.isEmpty()) {
+            return;
+        }
+        Properties props = config.kafkaProperties();
+        props.remove("transaction.timeout.ms");
+        try (Admin admin = Admin.create(props)) {
+            DataKeyTopic.verify(admin, topic, CHECK_TIMEOUT);
         }
     }
 

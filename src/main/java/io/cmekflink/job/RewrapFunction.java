@@ -7,6 +7,11 @@ import io.cmekflink.crypto.EnvelopeRewriter;
 import io.cmekflink.crypto.RecordId;
 import io.cmekflink.crypto.RecordOpener;
 import io.cmekflink.crypto.UnknownSchemaException;
+import io.cmekflink.datakey.DataKeyEntry;
+import io.cmekflink.datakey.DataKeyException;
+import io.cmekflink.datakey.DataKeyLookup;
+import io.cmekflink.datakey.DataKeyPublisher;
+import io.cmekflink.datakey.DataKeyReference;
 import io.cmekflink.deadletter.DeadLetter;
 import io.cmekflink.deadletter.ErrorCode;
 import io.cmekflink.deadletter.PayloadKind;
@@ -24,6 +29,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.generic.GenericRecord;
@@ -46,10 +53,15 @@ import org.slf4j.LoggerFactory;
  * envelope. A record whose EDEK KMS refuses to move (the old key already disabled or deleted)
  * becomes a dead letter of stage REWRAP with the encrypted record as payload.
  *
- * <p>The EDEKs moved are kept for the life of the job, one entry per distinct EDEK of the org: a
- * bounded job over one org's records needs few. A rejection of the key is kept the same way, so a
- * rejected EDEK also costs one call. A retriable failure (throttling, an outage) is dropped, and
- * the next record of that EDEK calls again.
+ * <p>A record that carries a data-key reference (envelope format version 2) is moved through its
+ * entry in the data-key topic: the job reads the entry, re-wraps the entry's EDEK if its key ARN is
+ * the old one, publishes a new entry under the new ARN and points the record at it. Its old entry
+ * stays, because records outside this run may still refer to it.
+ *
+ * <p>The EDEKs moved are kept for the life of the job, one entry per distinct EDEK or reference of
+ * the org: a bounded job over one org's records needs few. A rejection of the key is kept the same
+ * way, so a rejected EDEK also costs one call. A retriable failure (throttling, an outage) is
+ * dropped, and the next record of that EDEK calls again.
  */
 public final class RewrapFunction extends RichAsyncFunction<SourceRecord, OutputRecord> {
 
@@ -64,6 +76,8 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
     private final String toArn;
     private final Duration asyncTimeout;
     private final int requestBudget;
+    private final String dataKeyTopic;
+    private final Map<String, String> kafkaSettings;
 
     private transient KeyArn fromKey;
     private transient StepDeadlines deadlines;
@@ -71,7 +85,16 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
     private transient KmsDataKeys dataKeys;
     private transient RecordOpener opener;
     private transient EnvelopeRewriter rewriter;
+    private transient DataKeyLookup dataKeyLookup;
+    private transient DataKeyPublisher dataKeyPublisher;
+    private transient DataKeyUnwrapper references;
+
+    /**
+     * The new {@code edek} field of each old one: the new EDEK, or the new data-key reference. A
+     * reference whose entry is under another key than the old one maps to null.
+     */
     private transient ConcurrentHashMap<ByteBuffer, CompletableFuture<byte[]>> moved;
+
     private transient Counter rewrapped;
     private transient Counter skipped;
 
@@ -84,6 +107,8 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
         this.toArn = config.get(JobOptions.REWRAP_TO_KEY_ARN);
         this.asyncTimeout = config.get(JobOptions.ASYNC_TIMEOUT);
         this.requestBudget = config.get(JobOptions.KMS_REQUEST_BUDGET);
+        this.dataKeyTopic = config.get(JobOptions.ENCRYPTION_DATA_KEY_TOPIC);
+        this.kafkaSettings = new TreeMap<>(config.kafka());
     }
 
     @Override
@@ -124,6 +149,11 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
                                                 .getTaskInfo()
                                                 .getNumberOfParallelSubtasks(),
                         false);
+        if (!dataKeyTopic.isEmpty()) {
+            dataKeyLookup = new DataKeyLookup(kafkaSettings, dataKeyTopic, asyncTimeout);
+            dataKeyPublisher = new DataKeyPublisher(kafkaSettings, dataKeyTopic);
+        }
+        references = new DataKeyUnwrapper(dataKeys::decrypt, dataKeyLookup);
         opener = RecordOpener.create(schemas.registry());
         rewriter = new EnvelopeRewriter();
         moved = new ConcurrentHashMap<>();
@@ -143,6 +173,12 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
         if (clients != null) {
             clients.close();
         }
+        if (dataKeyLookup != null) {
+            dataKeyLookup.close();
+        }
+        if (dataKeyPublisher != null) {
+            dataKeyPublisher.close();
+        }
     }
 
     @Override
@@ -159,7 +195,8 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
             result.complete(List.of(deadLetter(record, null, ErrorCode.MALFORMED_RECORD, e)));
             return;
         }
-        if (!orgId.equals(envelope.orgId()) || !isFromKey(envelope.keyArn())) {
+        if (!orgId.equals(envelope.orgId())
+                || (!envelope.hasReference() && !isFromKey(envelope.keyArn()))) {
             skipped.inc();
             result.complete(List.of());
             return;
@@ -182,16 +219,48 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
                 (edek, error) -> finish(record, derived, envelope, oldEdek, pending, bounded));
     }
 
-    /** Returns the one ReEncrypt call of an EDEK, started by the first record that needs it. */
+    /**
+     * Returns the one move of an EDEK or data-key reference, started by the first record that needs
+     * it.
+     */
     private CompletableFuture<byte[]> reEncrypt(ByteBuffer oldEdek, Envelope envelope) {
         return moved.computeIfAbsent(
                 oldEdek,
                 edek ->
-                        dataKeys.reEncrypt(
-                                envelope.keyArn(),
-                                toArn,
-                                envelope.edek(),
-                                envelope.encryptionContext()));
+                        envelope.hasReference()
+                                ? moveEntry(envelope)
+                                : dataKeys.reEncrypt(
+                                        envelope.keyArn(),
+                                        toArn,
+                                        envelope.edek(),
+                                        envelope.encryptionContext()));
+    }
+
+    /**
+     * Reads the entry that the envelope's reference names and, when its key is the old one,
+     * re-wraps its EDEK, publishes a new entry under the new key and returns the new reference.
+     * Returns null for an entry under another key.
+     */
+    private CompletableFuture<byte[]> moveEntry(Envelope envelope) {
+        Map<String, String> context = envelope.encryptionContext();
+        return references
+                .entryOf(envelope.edek(), context)
+                .thenCompose(
+                        entry -> {
+                            if (!isFromKey(entry.keyArn())) {
+                                return CompletableFuture.completedFuture(null);
+                            }
+                            return dataKeys.reEncrypt(entry.keyArn(), toArn, entry.edek(), context)
+                                    .thenCompose(
+                                            newEdek ->
+                                                    dataKeyPublisher.publish(
+                                                            new DataKeyEntry(
+                                                                    orgId,
+                                                                    toArn,
+                                                                    newEdek,
+                                                                    System.currentTimeMillis())))
+                                    .thenApply(DataKeyReference::toBytes);
+                        });
     }
 
     /**
@@ -215,7 +284,13 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
      * that each EDEK costs one call however many records it has.
      */
     private static boolean isRetriable(Throwable cause) {
-        return !(cause instanceof KmsCallException k) || k.kind().retriable();
+        if (cause instanceof KmsCallException k) {
+            return k.kind().retriable();
+        }
+        if (cause instanceof DataKeyException d) {
+            return d.retriable();
+        }
+        return true;
     }
 
     private void finish(
@@ -238,15 +313,21 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
                     // Not kept, so that the next record of this EDEK calls again.
                     moved.remove(oldEdek, newEdek);
                 }
-                ErrorCode code =
-                        cause instanceof KmsCallException k
-                                ? ErrorCode.fromKms(k.kind())
-                                : ErrorCode.INTERNAL_ERROR;
+                ErrorCode code = DataKeyUnwrapper.errorCode(cause);
                 result.complete(List.of(deadLetter(record, envelope, code, cause)));
                 return;
             }
+            if (edek == null) {
+                // A reference to an entry under another key than the old one.
+                skipped.inc();
+                result.complete(List.of());
+                return;
+            }
             long layout = SingleObjectEncoding.fingerprint(record.value);
-            byte[] value = rewriter.rewrite(derived, layout, toArn, edek);
+            byte[] value =
+                    envelope.hasReference()
+                            ? rewriter.rewriteReference(derived, layout, edek)
+                            : rewriter.rewrite(derived, layout, toArn, edek);
             rewrapped.inc();
             result.complete(List.of(output(record, envelope.recordId(), value)));
         } catch (Exception e) {
@@ -300,7 +381,10 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
                         .payload(PayloadKind.ENCRYPTED_RECORD, record.value, null);
         if (envelope != null) {
             RecordId id = envelope.recordId();
-            builder.keyArn(envelope.keyArn()).recordId(id.topic(), id.partition(), id.offset());
+            if (!envelope.hasReference()) {
+                builder.keyArn(envelope.keyArn());
+            }
+            builder.recordId(id.topic(), id.partition(), id.offset());
         }
         if (error instanceof KmsCallException k) {
             builder.awsError(k.awsErrorCode(), k.requestId()).attempts(k.attempts());

@@ -32,6 +32,7 @@ public final class RewrapJob {
                         config.get(JobOptions.RECORDS_TOPIC),
                         config.get(JobOptions.OUTPUT_TOPIC),
                         config.get(JobOptions.DEAD_LETTERS_TOPIC)));
+        JobParts.checkDataKeyTopic(config);
         JobParts.checkExactlyOnce(config);
         LOG.info(
                 "starting {}: re-wrapping records of org {} in {} from {} to {} into {}",

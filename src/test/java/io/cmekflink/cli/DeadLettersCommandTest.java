@@ -309,13 +309,12 @@ class DeadLettersCommandTest {
         assertThat(firstLine(result.stderr()))
                 .isEqualTo(
                         "Invalid value for option '--code' (CODE): 'KEY_DISABLE' is not an error"
-                                + " code;"
-                                + " valid codes: MALFORMED_RECORD, MISSING_ORG_ID, UNKNOWN_SCHEMA,"
-                                + " NO_KEY_LINKED, KEY_UNLINKED, INVALID_KEY_LINK, KEY_DISABLED,"
-                                + " KEY_PENDING_DELETION, KEY_NOT_FOUND, ACCESS_DENIED,"
-                                + " INVALID_KEY_USAGE, INVALID_CIPHERTEXT, TAMPERED, KEY_MISMATCH,"
-                                + " KMS_THROTTLED, KMS_UNAVAILABLE, RECORD_TOO_LARGE,"
-                                + " INTERNAL_ERROR, UNKNOWN");
+                            + " code; valid codes: MALFORMED_RECORD, MISSING_ORG_ID,"
+                            + " UNKNOWN_SCHEMA, NO_KEY_LINKED, KEY_UNLINKED, INVALID_KEY_LINK,"
+                            + " KEY_DISABLED, KEY_PENDING_DELETION, KEY_NOT_FOUND, ACCESS_DENIED,"
+                            + " INVALID_KEY_USAGE, INVALID_CIPHERTEXT, TAMPERED, KEY_MISMATCH,"
+                            + " KMS_THROTTLED, KMS_UNAVAILABLE, RECORD_TOO_LARGE, INTERNAL_ERROR,"
+                            + " UNKNOWN, DATA_KEY_NOT_FOUND, DATA_KEY_UNAVAILABLE");
     }
 
     @Test

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Arrays;
 import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.message.BinaryMessageDecoder;
 import org.junit.jupiter.api.Test;
 
 class DeadLetterTest {
@@ -16,9 +19,34 @@ class DeadLetterTest {
                 .containsExactlyElementsOf(
                         Arrays.stream(ErrorCode.values()).map(Enum::name).toList());
         assertThat(codes.getEnumDefault()).isEqualTo("UNKNOWN");
-        assertThat(codes.getEnumSymbols()).hasSize(19);
+        assertThat(codes.getEnumSymbols()).hasSize(21);
         assertThat(DeadLetter.SCHEMA.getField("stage").schema().getEnumSymbols())
                 .containsExactlyElementsOf(Arrays.stream(Stage.values()).map(Enum::name).toList());
+    }
+
+    @Test
+    void olderReaderReadsNewCodeAsUnknown() throws Exception {
+        // The schema before the data-key codes were appended.
+        String json =
+                DeadLetter.SCHEMA
+                        .toString()
+                        .replace(",\"DATA_KEY_NOT_FOUND\",\"DATA_KEY_UNAVAILABLE\"", "");
+        Schema older = new Schema.Parser().parse(json);
+        assertThat(older.getField("error_code").schema().getEnumSymbols()).hasSize(19);
+        byte[] bytes =
+                DeadLetter.builder(
+                                Stage.DECRYPT, ErrorCode.DATA_KEY_NOT_FOUND, "records", 0, 1L, 2L)
+                        .message("entry deleted")
+                        .build()
+                        .toBytes();
+
+        BinaryMessageDecoder<GenericRecord> decoder =
+                new BinaryMessageDecoder<>(GenericData.get(), older);
+        decoder.addSchema(DeadLetter.SCHEMA);
+
+        GenericRecord read = decoder.decode(bytes);
+
+        assertThat(read.get("error_code").toString()).isEqualTo("UNKNOWN");
     }
 
     @Test

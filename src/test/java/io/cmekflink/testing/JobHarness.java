@@ -137,12 +137,25 @@ public final class JobHarness {
     public JobConfig rewrapConfig(
             String kmsEndpoint, String org, String fromArn, String toArn, String output)
             throws Exception {
+        return rewrapConfig(kmsEndpoint, org, fromArn, toArn, output, "");
+    }
+
+    /** Returns a re-wrap job definition with {@code extra} YAML lines. */
+    public JobConfig rewrapConfig(
+            String kmsEndpoint,
+            String org,
+            String fromArn,
+            String toArn,
+            String output,
+            String extra)
+            throws Exception {
         kafka.createTopics(2, List.of(output, deadLetters() + "-rewrap"));
         return definition(
                 kmsEndpoint,
                 KONG_SCHEMA,
                 "job.type: rewrap\nrewrap: {org: %s, from-key-arn: \"%s\", to-key-arn: \"%s\"}\n"
-                        .formatted(org, fromArn, toArn),
+                                .formatted(org, fromArn, toArn)
+                        + extra,
                 "avro",
                 encrypted(),
                 output,
