@@ -113,7 +113,9 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
                                                 .getNumberOfParallelSubtasks(),
                         preferLocalReplica);
         if (!dataKeyTopic.isEmpty()) {
-            dataKeyLookup = new DataKeyLookup(kafkaSettings, dataKeyTopic, asyncTimeout);
+            // A lookup can take three times its timeout, and it must end within the step's.
+            dataKeyLookup =
+                    new DataKeyLookup(kafkaSettings, dataKeyTopic, asyncTimeout.dividedBy(4));
         }
         DataKeyUnwrapper unwrapper = new DataKeyUnwrapper(dataKeys::decrypt, dataKeyLookup);
         deks =

@@ -40,6 +40,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
@@ -102,6 +103,14 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
     private transient DekCache deks;
     private transient DekCache platformDeks;
     private transient DataKeyPublisher dataKeyPublisher;
+
+    /**
+     * Runs the publishing of data-key entries, which can block for the topic's metadata, and then
+     * the sealing of the records that waited for the DEK, off the KMS client's and the producer's
+     * threads.
+     */
+    private transient ExecutorService dataKeyThread;
+
     private transient KeyHealthChecker health;
     private transient StateKeys stateKeys;
     private transient io.cmekflink.crypto.StateSealer stateSealer;
@@ -171,6 +180,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         }
         if (!dataKeyTopic.isEmpty()) {
             dataKeyPublisher = new DataKeyPublisher(kafkaSettings, dataKeyTopic);
+            dataKeyThread = JobParts.daemonThread("data-key-publisher");
         }
         deks =
                 new DekCache(
@@ -183,7 +193,8 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                                     dataKeys.generateDataKey(arn, EncryptionContext.of(org));
                             return dataKeyPublisher == null
                                     ? generated
-                                    : generated.thenCompose(g -> publishEntry(org, g));
+                                    : generated.thenComposeAsync(
+                                            g -> publishEntry(org, g), dataKeyThread);
                         },
                         Ticker.systemTicker(),
                         // The cache's upkeep runs on the thread that uses it. On the common pool it
@@ -270,6 +281,9 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         if (dataKeyPublisher != null) {
             dataKeyPublisher.close();
         }
+        if (dataKeyThread != null) {
+            dataKeyThread.shutdownNow();
+        }
     }
 
     /**
@@ -291,7 +305,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
         } catch (RuntimeException e) {
             published = CompletableFuture.failedFuture(e);
         }
-        return published.handle(
+        return published.handleAsync(
                 (reference, error) -> {
                     if (error != null) {
                         // The DEK is never used, so its plaintext goes now.
@@ -301,7 +315,8 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                                 : new CompletionException(error);
                     }
                     return generated.withReference(reference.toBytes());
-                });
+                },
+                dataKeyThread);
     }
 
     @Override

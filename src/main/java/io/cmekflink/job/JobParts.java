@@ -223,6 +223,16 @@ final class JobParts {
         }
     }
 
+    /** Returns a single-thread executor whose one daemon thread has {@code name}. */
+    static java.util.concurrent.ExecutorService daemonThread(String name) {
+        return java.util.concurrent.Executors.newSingleThreadExecutor(
+                runnable -> {
+                    Thread thread = new Thread(runnable, name);
+                    thread.setDaemon(true);
+                    return thread;
+                });
+    }
+
     /** The transaction timeout the sinks use when the job file sets none: 10 minutes. */
     static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(10);
 

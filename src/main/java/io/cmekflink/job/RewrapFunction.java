@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
@@ -88,6 +89,9 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
     private transient DataKeyLookup dataKeyLookup;
     private transient DataKeyPublisher dataKeyPublisher;
     private transient DataKeyUnwrapper references;
+
+    /** Publishes new entries, which can block for the topic's metadata, off the KMS threads. */
+    private transient ExecutorService dataKeyThread;
 
     /**
      * The new {@code edek} field of each old one: the new EDEK, or the new data-key reference. A
@@ -150,8 +154,11 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
                                                 .getNumberOfParallelSubtasks(),
                         false);
         if (!dataKeyTopic.isEmpty()) {
-            dataKeyLookup = new DataKeyLookup(kafkaSettings, dataKeyTopic, asyncTimeout);
+            // A lookup can take three times its timeout, and it must end within the step's.
+            dataKeyLookup =
+                    new DataKeyLookup(kafkaSettings, dataKeyTopic, asyncTimeout.dividedBy(4));
             dataKeyPublisher = new DataKeyPublisher(kafkaSettings, dataKeyTopic);
+            dataKeyThread = JobParts.daemonThread("data-key-publisher");
         }
         references = new DataKeyUnwrapper(dataKeys::decrypt, dataKeyLookup);
         opener = RecordOpener.create(schemas.registry());
@@ -178,6 +185,9 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
         }
         if (dataKeyPublisher != null) {
             dataKeyPublisher.close();
+        }
+        if (dataKeyThread != null) {
+            dataKeyThread.shutdownNow();
         }
     }
 
@@ -251,15 +261,16 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
                                 return CompletableFuture.completedFuture(null);
                             }
                             return dataKeys.reEncrypt(entry.keyArn(), toArn, entry.edek(), context)
-                                    .thenCompose(
+                                    .thenComposeAsync(
                                             newEdek ->
                                                     dataKeyPublisher.publish(
                                                             new DataKeyEntry(
                                                                     orgId,
                                                                     toArn,
                                                                     newEdek,
-                                                                    System.currentTimeMillis())))
-                                    .thenApply(DataKeyReference::toBytes);
+                                                                    System.currentTimeMillis())),
+                                            dataKeyThread)
+                                    .thenApplyAsync(DataKeyReference::toBytes, dataKeyThread);
                         });
     }
 
