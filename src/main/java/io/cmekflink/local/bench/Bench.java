@@ -10,12 +10,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.apache.avro.Schema;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * The comparison benchmark: pass-through against encrypt, and decrypt against its pass-through,
- * over the same pre-loaded records, in alternating rounds after the warm-up rounds, followed by the
- * size measurements of plain and encrypted output.
+ * The comparison benchmark: pass-through against encrypt, with the full envelope and with data-key
+ * references, and decrypt against its pass-through. All variants read the same pre-loaded records
+ * in alternating rounds after the warm-up rounds. The size measurements of plain and encrypted
+ * output follow.
  */
 final class Bench {
 
@@ -85,15 +87,19 @@ final class Bench {
                                     label, variant.label, r.recordsPerSecond));
                     if (variant == Variant.ENCRYPT && decryptInput == null) {
                         // The first encrypt run's output is the input of every decrypt run,
-                        // and what every encrypted-bytes and reference-bytes pass-through
-                        // writes.
+                        // and what every encrypted-bytes pass-through writes.
                         decryptInput = r.outputTopic;
-                        encryptedValues = loadEncryptedValues(r);
-                        progress.accept("rewriting it into the data-key reference layout");
+                        requireHeapFor(r.output.valueBytes, r.output.records());
+                        encryptedValues =
+                                loadEncryptedValues(r, "the encrypted-bytes pass-through");
+                        runner = runner.withEncryptedValues(encryptedValues);
+                    }
+                    if (variant == Variant.ENCRYPT_REFERENCE && referenceValues == null) {
+                        // The first encrypt-reference run's output is what every reference-bytes
+                        // pass-through writes.
                         referenceValues =
-                                encryptedValues.rewritten(
-                                        new DataKeyReferences(derivedSchema(), true));
-                        runner = runner.withEncryptedValues(encryptedValues, referenceValues);
+                                loadEncryptedValues(r, "the reference-bytes pass-through");
+                        runner = runner.withReferenceValues(referenceValues);
                     }
                     if (round > 0) {
                         results.computeIfAbsent(variant, v -> new ArrayList<>()).add(r);
@@ -118,9 +124,9 @@ final class Bench {
         return BenchReport.comparison(options, results, sizes);
     }
 
-    private EncryptedValues loadEncryptedValues(BenchRun.Result encryptRun) {
-        requireHeapFor(encryptRun.output.valueBytes, encryptRun.output.records());
-        progress.accept("indexing the encrypt output for the encrypted-bytes pass-through");
+    /** Reads the output of an encrypt run into a table for {@code passThrough}. */
+    private EncryptedValues loadEncryptedValues(BenchRun.Result encryptRun, String passThrough) {
+        progress.accept("indexing the " + encryptRun.variant.label + " output for " + passThrough);
         return EncryptedValues.load(
                 setup.bootstrapServers(),
                 encryptRun.outputTopic,
@@ -133,8 +139,9 @@ final class Bench {
 
     /**
      * Fails before the encrypted-bytes and reference-bytes pass-throughs keep every encrypted value
-     * on the heap, each in its own table, when the heap cannot hold them with room to spare. The
-     * reference layout's values are smaller, so counting them at full size over-estimates.
+     * on the heap, each in its own table, when the heap cannot hold them with room to spare. It
+     * runs before the first table is loaded and counts both at {@code valueBytes}, the full
+     * envelope's size. The reference layout's values are smaller, so that over-estimates.
      */
     static void requireHeapFor(long valueBytes, int records) {
         Runtime runtime = Runtime.getRuntime();
@@ -155,12 +162,22 @@ final class Bench {
         }
     }
 
-    /** Measures the log size of a run's output topic, then deletes the topic. */
+    /**
+     * Measures the log size of a run's output topic and of its data-key topic, if any, then deletes
+     * them.
+     */
     private void finish(BenchRun.Result r) throws Exception {
         keepSample(r);
-        r.jobLogBytesPerRecord =
-                new SizeMeter(setup).logBytes(r.outputTopic) / (double) r.output.records();
+        SizeMeter meter = new SizeMeter(setup);
+        r.jobLogBytesPerRecord = meter.logBytes(r.outputTopic) / (double) r.output.records();
         setup.deleteTopics(r.outputTopic);
+        if (r.dataKeyTopic != null) {
+            if (r.dataKeyEntries > 0) {
+                r.dataKeyLogBytesPerEntry =
+                        meter.logBytes(r.dataKeyTopic) / (double) r.dataKeyEntries;
+            }
+            setup.deleteTopics(r.dataKeyTopic);
+        }
     }
 
     /** Drops the sample of runs other than the first measured run of each variant. */
@@ -170,17 +187,39 @@ final class Bench {
         }
     }
 
-    /** Bytes per record of plain and encrypted output, and of encrypted output without envelope. */
+    /**
+     * Bytes per record of plain output and of the two encrypted outputs, the full envelope's and
+     * the data-key reference layout's.
+     */
     record Sizes(
             double plainValueBytes,
-            double encryptedValueBytes,
             Map<String, Double> plain,
-            Map<String, Double> encrypted,
-            Map<String, Double> withoutEnvelope,
+            EncryptedSizes encrypted,
+            EncryptedSizes withReference,
             int sampleRecords,
-            int edekBytes,
-            Map<Integer, Double> metadataLz4ByBatchSize,
-            Map<String, Double> metadataLz4WithDataKeyReference) {}
+            Map<Integer, Double> metadataLz4ByBatchSize) {}
+
+    /**
+     * Sizes of one encrypted output: its values, its log bytes per record by compression with and
+     * without the envelope ({@link SizeMeter#withoutEnvelope}), the envelope format versions in its
+     * sample, and the length of the envelope's {@code edek} field (the EDEK, or the data-key
+     * reference).
+     */
+    record EncryptedSizes(
+            double valueBytes,
+            Map<String, Double> log,
+            Map<String, Double> withoutEnvelope,
+            java.util.SortedSet<Integer> formatVersions,
+            int edekFieldBytes) {
+
+        /** Returns the log bytes per record that the envelope adds under {@code compression}. */
+        double metadata(String compression) {
+            return log.get(compression) - withoutEnvelope.get(compression);
+        }
+    }
+
+    /** Compression types of the size measurements, as Kafka names them. */
+    static final List<String> COMPRESSIONS = List.of("none", "lz4", "zstd");
 
     /**
      * Producer batch sizes of the extra metadata measurement: Kafka's default, the job's sink
@@ -191,6 +230,7 @@ final class Bench {
     private Sizes sizes(Map<Variant, List<BenchRun.Result>> results) throws Exception {
         BenchRun.Result plainRun = results.get(Variant.PASS_THROUGH).get(0);
         BenchRun.Result encryptedRun = results.get(Variant.ENCRYPT).get(0);
+        BenchRun.Result referenceRun = results.get(Variant.ENCRYPT_REFERENCE).get(0);
         var plain = SizeMeter.asProducerRecords(plainRun.output.sample);
         var encrypted = SizeMeter.asProducerRecords(encryptedRun.output.sample);
         List<ProducerRecord<byte[], byte[]>> stripped =
@@ -198,12 +238,8 @@ final class Bench {
 
         SizeMeter meter = new SizeMeter(setup);
         Map<String, Double> plainSizes = new java.util.LinkedHashMap<>();
-        Map<String, Double> encryptedSizes = new java.util.LinkedHashMap<>();
-        Map<String, Double> strippedSizes = new java.util.LinkedHashMap<>();
-        for (String compression : List.of("none", "lz4", "zstd")) {
+        for (String compression : COMPRESSIONS) {
             plainSizes.put(compression, meter.bytesPerRecord(plain, compression));
-            encryptedSizes.put(compression, meter.bytesPerRecord(encrypted, compression));
-            strippedSizes.put(compression, meter.bytesPerRecord(stripped, compression));
         }
 
         Map<Integer, Double> byBatch = new java.util.LinkedHashMap<>();
@@ -213,35 +249,41 @@ final class Bench {
                     meter.bytesPerRecord(encrypted, "lz4", batch)
                             - meter.bytesPerRecord(stripped, "lz4", batch));
         }
-        Map<String, Double> byReference = new java.util.LinkedHashMap<>();
-        double strippedLz4 = strippedSizes.get("lz4");
-        byReference.put(
-                "reference_and_context",
-                meter.bytesPerRecord(
-                                SizeMeter.withDataKeyReference(
-                                        encryptedRun.output.sample, derivedSchema(), false),
-                                "lz4")
-                        - strippedLz4);
-        byReference.put(
-                "reference_only",
-                meter.bytesPerRecord(
-                                SizeMeter.withDataKeyReference(
-                                        encryptedRun.output.sample, derivedSchema(), true),
-                                "lz4")
-                        - strippedLz4);
         return new Sizes(
                 plainRun.output.valueBytes / (double) plainRun.output.records(),
-                encryptedRun.output.valueBytes / (double) encryptedRun.output.records(),
                 plainSizes,
-                encryptedSizes,
-                strippedSizes,
+                encryptedSizes(meter, encryptedRun),
+                encryptedSizes(meter, referenceRun),
                 encrypted.size(),
-                edekBytes(encryptedRun.output.sample.get(0).value()),
-                byBatch,
-                byReference);
+                byBatch);
     }
 
-    /** Returns the EDEK length in the envelope of an encrypted record. */
+    /**
+     * Measures the sample of an encrypt run as written and re-encoded without its envelope, in
+     * batches of the sinks' default size.
+     */
+    private EncryptedSizes encryptedSizes(SizeMeter meter, BenchRun.Result run) throws Exception {
+        List<ConsumerRecord<byte[], byte[]>> sample = run.output.sample;
+        var written = SizeMeter.asProducerRecords(sample);
+        var stripped = SizeMeter.withoutEnvelope(sample, derivedSchema());
+        Map<String, Double> log = new java.util.LinkedHashMap<>();
+        Map<String, Double> withoutEnvelope = new java.util.LinkedHashMap<>();
+        for (String compression : COMPRESSIONS) {
+            log.put(compression, meter.bytesPerRecord(written, compression));
+            withoutEnvelope.put(compression, meter.bytesPerRecord(stripped, compression));
+        }
+        return new EncryptedSizes(
+                run.output.valueBytes / (double) run.output.records(),
+                log,
+                withoutEnvelope,
+                SizeMeter.formatVersions(sample, derivedSchema()),
+                edekBytes(sample.get(0).value()));
+    }
+
+    /**
+     * Returns the length of the {@code edek} field in the envelope of an encrypted record: the
+     * EDEK, or the data-key reference in format version 2.
+     */
     private int edekBytes(byte[] encrypted) throws Exception {
         var opener = io.cmekflink.crypto.RecordOpener.create(derivedSchemaOf());
         return io.cmekflink.crypto.RecordOpener.envelopeOf(opener.decode(encrypted)).edek().length;

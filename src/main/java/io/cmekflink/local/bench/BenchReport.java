@@ -58,6 +58,13 @@ final class BenchReport {
                 if (r.jobLogBytesPerRecord > 0) {
                     run.put("log_bytes_per_record", round1(r.jobLogBytesPerRecord));
                 }
+                if (r.dataKeyTopic != null) {
+                    run.put(
+                            "generate_data_key_calls",
+                            r.kmsCalls.getOrDefault("GenerateDataKey", 0L));
+                    run.put("data_key_entries", r.dataKeyEntries);
+                    run.put("data_key_log_bytes_per_entry", round1(r.dataKeyLogBytesPerEntry));
+                }
                 ObjectNode cpu = run.putObject("cpu_us_per_record");
                 r.cpuMicrosPerRecord.forEach((group, micros) -> cpu.put(group, round1(micros)));
             }
@@ -68,6 +75,11 @@ final class BenchReport {
                 report,
                 "throughput_ratio",
                 ratios(results.get(Variant.ENCRYPT), results.get(Variant.PASS_THROUGH)),
+                3);
+        spread(
+                report,
+                "reference_throughput_ratio",
+                ratios(results.get(Variant.ENCRYPT_REFERENCE), results.get(Variant.PASS_THROUGH)),
                 3);
         spread(
                 report,
@@ -86,12 +98,21 @@ final class BenchReport {
                 3);
         spread(
                 report,
+                "reference_crypto_path_ratio",
+                ratios(
+                        results.get(Variant.ENCRYPT_REFERENCE),
+                        results.get(Variant.REFERENCE_BYTES)),
+                3);
+        spread(
+                report,
                 "decrypt_throughput_ratio",
                 ratios(results.get(Variant.DECRYPT), results.get(Variant.DECRYPT_PASS_THROUGH)),
                 3);
-        latency(report, "encrypt", results.get(Variant.ENCRYPT));
-        latency(report, "decrypt", results.get(Variant.DECRYPT));
+        latency(report, "", results.get(Variant.ENCRYPT));
+        latency(report, "reference_", results.get(Variant.ENCRYPT_REFERENCE));
+        latency(report, "decrypt_", results.get(Variant.DECRYPT));
         kms(report, results);
+        dataKeyEntries(report, results.get(Variant.ENCRYPT_REFERENCE));
         sizes(report, sizes);
         targets(report);
         return report;
@@ -120,6 +141,7 @@ final class BenchReport {
         }
         ObjectNode added = cpu.putObject("added_by_crypto");
         difference(added, medians, Variant.ENCRYPT, Variant.PASS_THROUGH);
+        difference(added, medians, Variant.ENCRYPT_REFERENCE, Variant.PASS_THROUGH);
         difference(added, medians, Variant.DECRYPT, Variant.DECRYPT_PASS_THROUGH);
         difference(
                 cpu.putObject("added_by_encrypted_bytes"),
@@ -136,6 +158,11 @@ final class BenchReport {
                 medians,
                 Variant.ENCRYPT,
                 Variant.ENCRYPTED_BYTES);
+        difference(
+                cpu.putObject("added_by_crypto_over_reference_bytes"),
+                medians,
+                Variant.ENCRYPT_REFERENCE,
+                Variant.REFERENCE_BYTES);
     }
 
     /** Puts the median CPU per group of {@code variant} minus that of {@code base}. */
@@ -174,7 +201,8 @@ final class BenchReport {
         return Stats.Spread.of(values);
     }
 
-    private static void latency(ObjectNode report, String name, List<BenchRun.Result> results) {
+    /** Adds the p50 and p99 added latency of a crypto variant, named with {@code prefix}. */
+    private static void latency(ObjectNode report, String prefix, List<BenchRun.Result> results) {
         double[] p50 = new double[results.size()];
         double[] p99 = new double[results.size()];
         for (int i = 0; i < p50.length; i++) {
@@ -182,7 +210,6 @@ final class BenchReport {
             p50[i] = Stats.percentile(sorted, 50) / 1e6;
             p99[i] = Stats.percentile(sorted, 99) / 1e6;
         }
-        String prefix = name.equals("encrypt") ? "" : "decrypt_";
         spread(report, prefix + "p50_added_latency_ms", Stats.Spread.of(p50), 3);
         spread(report, prefix + "p99_added_latency_ms", Stats.Spread.of(p99), 3);
     }
@@ -190,7 +217,7 @@ final class BenchReport {
     private static void kms(ObjectNode report, Map<Variant, List<BenchRun.Result>> results) {
         ObjectNode perMillion = report.putObject("kms_calls_per_million_records");
         ObjectNode errorsByVariant = report.putObject("kms_errors");
-        for (Variant v : List.of(Variant.ENCRYPT, Variant.DECRYPT)) {
+        for (Variant v : List.of(Variant.ENCRYPT, Variant.ENCRYPT_REFERENCE, Variant.DECRYPT)) {
             ObjectNode calls = perMillion.putObject(v.label);
             Map<String, Long> totals = new java.util.TreeMap<>();
             long records = 0;
@@ -210,16 +237,8 @@ final class BenchReport {
             }
         }
 
-        List<BenchRun.Result> encrypt = results.get(Variant.ENCRYPT);
-        double[] perOrg = new double[encrypt.size()];
-        double[] hitRate = new double[encrypt.size()];
-        for (int i = 0; i < perOrg.length; i++) {
-            BenchRun.Result r = encrypt.get(i);
-            perOrg[i] = r.kmsCalls.getOrDefault("GenerateDataKey", 0L) / (double) r.orgs;
-            hitRate[i] = r.synchronousRecords / (double) r.output.records();
-        }
-        spread(report, "generate_data_key_per_org", Stats.Spread.of(perOrg), 3);
-        spread(report, "dek_cache_hit_rate", Stats.Spread.of(hitRate), 5);
+        dataKeys(report, "", results.get(Variant.ENCRYPT));
+        dataKeys(report, "reference_", results.get(Variant.ENCRYPT_REFERENCE));
 
         List<BenchRun.Result> decrypt = results.get(Variant.DECRYPT);
         double[] edekHitRate = new double[decrypt.size()];
@@ -230,34 +249,93 @@ final class BenchReport {
         spread(report, "decrypt_edek_cache_hit_rate", Stats.Spread.of(edekHitRate), 5);
     }
 
+    /**
+     * Adds the {@code GenerateDataKey} calls per org and run and the DEK cache hit rate of an
+     * encrypt variant, named with {@code prefix}.
+     */
+    private static void dataKeys(ObjectNode report, String prefix, List<BenchRun.Result> runs) {
+        double[] perOrg = new double[runs.size()];
+        double[] hitRate = new double[runs.size()];
+        for (int i = 0; i < perOrg.length; i++) {
+            BenchRun.Result r = runs.get(i);
+            perOrg[i] = r.kmsCalls.getOrDefault("GenerateDataKey", 0L) / (double) r.orgs;
+            hitRate[i] = r.synchronousRecords / (double) r.output.records();
+        }
+        spread(report, prefix + "generate_data_key_per_org", Stats.Spread.of(perOrg), 3);
+        spread(report, prefix + "dek_cache_hit_rate", Stats.Spread.of(hitRate), 5);
+    }
+
+    /**
+     * Adds the entries that each encrypt-reference run wrote to its data-key topic, whether they
+     * equal its {@code GenerateDataKey} calls in every run, and their log bytes on the broker.
+     */
+    private static void dataKeyEntries(ObjectNode report, List<BenchRun.Result> runs) {
+        double[] entries = new double[runs.size()];
+        double[] logBytes = new double[runs.size()];
+        boolean oneEntryPerDataKey = true;
+        for (int i = 0; i < entries.length; i++) {
+            BenchRun.Result r = runs.get(i);
+            entries[i] = r.dataKeyEntries;
+            logBytes[i] = r.dataKeyLogBytesPerEntry;
+            oneEntryPerDataKey &=
+                    r.dataKeyEntries == r.kmsCalls.getOrDefault("GenerateDataKey", 0L);
+        }
+        spread(report, "data_key_entries_per_run", Stats.Spread.of(entries), 0);
+        report.put("data_key_entries_equal_generate_data_key", oneEntryPerDataKey);
+        spread(report, "data_key_log_bytes_per_entry", Stats.Spread.of(logBytes), 1);
+    }
+
     private static void sizes(ObjectNode report, Bench.Sizes sizes) {
         report.put("size_sample_records", sizes.sampleRecords());
-        report.put("edek_bytes", sizes.edekBytes());
+        Bench.EncryptedSizes encrypted = sizes.encrypted();
+        Bench.EncryptedSizes withReference = sizes.withReference();
+        report.put("edek_bytes", encrypted.edekFieldBytes());
+        report.put("data_key_reference_bytes", withReference.edekFieldBytes());
+        ObjectNode versions = report.putObject("envelope_format_versions");
+        formatVersions(versions.putArray(Variant.ENCRYPT.label), encrypted);
+        formatVersions(versions.putArray(Variant.ENCRYPT_REFERENCE.label), withReference);
+
         ObjectNode bytes = report.putObject("bytes_per_record");
         ObjectNode plain = bytes.putObject("plain");
         plain.put("value", round1(sizes.plainValueBytes()));
         sizes.plain().forEach((c, v) -> plain.put(logName(c), round1(v)));
-        ObjectNode encrypted = bytes.putObject("encrypted");
-        encrypted.put("value", round1(sizes.encryptedValueBytes()));
-        sizes.encrypted().forEach((c, v) -> encrypted.put(logName(c), round1(v)));
-        ObjectNode stripped = bytes.putObject("encrypted_without_envelope");
-        sizes.withoutEnvelope().forEach((c, v) -> stripped.put(logName(c), round1(v)));
-        report.put(
-                "metadata_bytes_per_record_uncompressed",
-                round1(sizes.encrypted().get("none") - sizes.withoutEnvelope().get("none")));
-        report.put(
-                "metadata_bytes_per_record_lz4",
-                round1(sizes.encrypted().get("lz4") - sizes.withoutEnvelope().get("lz4")));
+        logSizes(bytes, "encrypted", "encrypted_without_envelope", encrypted);
+        logSizes(
+                bytes,
+                "encrypted_with_reference",
+                "encrypted_with_reference_without_envelope",
+                withReference);
+
+        report.put("metadata_bytes_per_record_uncompressed", round1(encrypted.metadata("none")));
+        report.put("metadata_bytes_per_record_lz4", round1(encrypted.metadata("lz4")));
         ObjectNode byBatch = report.putObject("metadata_bytes_per_record_lz4_by_batch_size");
         sizes.metadataLz4ByBatchSize()
                 .forEach((batch, v) -> byBatch.put(batch.toString(), round1(v)));
-        ObjectNode byReference =
-                report.putObject("metadata_bytes_per_record_lz4_with_data_key_reference");
-        sizes.metadataLz4WithDataKeyReference()
-                .forEach((layout, v) -> byReference.put(layout, round1(v)));
+        report.put("metadata_bytes_per_record_zstd", round1(encrypted.metadata("zstd")));
         report.put(
-                "metadata_bytes_per_record_zstd",
-                round1(sizes.encrypted().get("zstd") - sizes.withoutEnvelope().get("zstd")));
+                "reference_metadata_bytes_per_record_uncompressed",
+                round1(withReference.metadata("none")));
+        report.put(
+                "reference_metadata_bytes_per_record_lz4", round1(withReference.metadata("lz4")));
+        report.put(
+                "reference_metadata_bytes_per_record_zstd", round1(withReference.metadata("zstd")));
+    }
+
+    /**
+     * Adds the value and log bytes per record of an encrypted output as {@code name}, and its log
+     * bytes without the envelope as {@code strippedName}.
+     */
+    private static void logSizes(
+            ObjectNode bytes, String name, String strippedName, Bench.EncryptedSizes sizes) {
+        ObjectNode written = bytes.putObject(name);
+        written.put("value", round1(sizes.valueBytes()));
+        sizes.log().forEach((c, v) -> written.put(logName(c), round1(v)));
+        ObjectNode stripped = bytes.putObject(strippedName);
+        sizes.withoutEnvelope().forEach((c, v) -> stripped.put(logName(c), round1(v)));
+    }
+
+    private static void formatVersions(ArrayNode node, Bench.EncryptedSizes sizes) {
+        sizes.formatVersions().forEach(node::add);
     }
 
     private static String logName(String compression) {
@@ -279,6 +357,17 @@ final class BenchReport {
         targets.put(
                 "metadata_lz4_at_most_135",
                 report.get("metadata_bytes_per_record_lz4").asDouble() <= METADATA_LZ4_TARGET);
+        targets.put(
+                "reference_throughput_ratio_at_least_0.9",
+                report.get("reference_throughput_ratio").get("median").asDouble()
+                        >= ENCRYPT_RATIO_TARGET);
+        targets.put(
+                "reference_generate_data_key_per_org_at_most_1",
+                report.get("reference_generate_data_key_per_org").get("max").asDouble() <= 1.0);
+        targets.put(
+                "reference_metadata_lz4_at_most_135",
+                report.get("reference_metadata_bytes_per_record_lz4").asDouble()
+                        <= METADATA_LZ4_TARGET);
     }
 
     static void spread(ObjectNode parent, String name, Stats.Spread s, int decimals) {

@@ -84,6 +84,21 @@ final class BenchRun {
          * step completed its 10th to 90th percentile of records.
          */
         Map<String, Double> cpuMicrosPerRecord = new java.util.LinkedHashMap<>();
+
+        /** The data-key topic of a {@link Variant#ENCRYPT_REFERENCE} run, or null. */
+        String dataKeyTopic;
+
+        /**
+         * Entries in {@link #dataKeyTopic} after the run. The job writes one per DEK it generates,
+         * so this should equal the run's {@code GenerateDataKey} calls.
+         */
+        long dataKeyEntries;
+
+        /**
+         * Log bytes per entry of {@link #dataKeyTopic} on the broker, with Kafka's batch and record
+         * headers, or 0 when not measured.
+         */
+        double dataKeyLogBytesPerEntry;
     }
 
     /** Numbers the runs of this JVM, so that job names, topics and probes never repeat. */
@@ -120,10 +135,18 @@ final class BenchRun {
 
     /**
      * Returns a runner whose {@link Variant#ENCRYPTED_BYTES} runs write the values of {@code
-     * encrypted} and whose {@link Variant#REFERENCE_BYTES} runs write those of {@code references}.
+     * table}.
      */
-    BenchRun withEncryptedValues(EncryptedValues encrypted, EncryptedValues references) {
-        return new BenchRun(setup, settings, hotOrgs, encrypted.id(), references.id());
+    BenchRun withEncryptedValues(EncryptedValues table) {
+        return new BenchRun(setup, settings, hotOrgs, table.id(), referenceValues);
+    }
+
+    /**
+     * Returns a runner whose {@link Variant#REFERENCE_BYTES} runs write the values of {@code
+     * table}.
+     */
+    BenchRun withReferenceValues(EncryptedValues table) {
+        return new BenchRun(setup, settings, hotOrgs, encryptedValues, table.id());
     }
 
     /**
@@ -136,7 +159,13 @@ final class BenchRun {
         String outputTopic = runId + "-out";
         String deadLetterTopic = runId + "-dlq";
         setup.createOutputTopics(outputTopic, deadLetterTopic);
-        JobConfig config = config(runId, variant, inputTopic, outputTopic, deadLetterTopic);
+        String dataKeyTopic = null;
+        if (variant == Variant.ENCRYPT_REFERENCE) {
+            dataKeyTopic = runId + "-data-keys";
+            setup.createDataKeyTopic(dataKeyTopic);
+        }
+        JobConfig config =
+                config(runId, variant, inputTopic, outputTopic, deadLetterTopic, dataKeyTopic);
         StepProbe probe = StepProbe.create(runId, records + 1);
         Map<String, Long> kmsBefore = setup.kms().callCounts();
         Map<String, Map<String, Long>> outcomesBefore = setup.kms().callCountsByOutcome();
@@ -146,6 +175,7 @@ final class BenchRun {
         result.parallelism = settings.parallelism();
         result.orgs = orgs;
         result.outputTopic = outputTopic;
+        result.dataKeyTopic = dataKeyTopic;
         long submitted = System.nanoTime();
         JobClient job = start(config, variant, runId);
         try {
@@ -177,6 +207,9 @@ final class BenchRun {
                 });
         result.kmsErrors = errorsSince(outcomesBefore, setup.kms().callCountsByOutcome());
         result.deadLetters = countRecords(deadLetterTopic);
+        if (dataKeyTopic != null) {
+            result.dataKeyEntries = countRecords(dataKeyTopic);
+        }
         return result;
     }
 
@@ -202,8 +235,17 @@ final class BenchRun {
         return errors;
     }
 
+    /**
+     * Builds the job definition of one run. A non-null {@code dataKeyTopic} sets {@code
+     * encryption.data-key-topic}.
+     */
     private JobConfig config(
-            String runId, Variant variant, String input, String output, String deadLetters) {
+            String runId,
+            Variant variant,
+            String input,
+            String output,
+            String deadLetters,
+            String dataKeyTopic) {
         String yaml =
                 """
                 job.name: %s
@@ -246,6 +288,9 @@ final class BenchRun {
                                 String.join(", ", hotOrgs),
                                 settings.parallelism(),
                                 setup.checkpointDir(runId).toUri());
+        if (dataKeyTopic != null) {
+            yaml += "encryption.data-key-topic: \"" + dataKeyTopic + "\"\n";
+        }
         return JobConfig.parse(yaml, runId + ".yaml", name -> null);
     }
 
@@ -255,7 +300,8 @@ final class BenchRun {
         switch (variant) {
             case PASS_THROUGH ->
                     EncryptJob.build(env, config, catchUp(), encryptPassThrough(runId));
-            case ENCRYPT -> EncryptJob.build(env, config, catchUp(), timedEncrypt(runId));
+            case ENCRYPT, ENCRYPT_REFERENCE ->
+                    EncryptJob.build(env, config, catchUp(), timedEncrypt(runId));
             case ENCRYPTED_BYTES ->
                     EncryptJob.build(
                             env,

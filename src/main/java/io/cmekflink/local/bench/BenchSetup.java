@@ -222,6 +222,14 @@ final class BenchSetup implements AutoCloseable {
         }
     }
 
+    /**
+     * Creates a data-key topic with {@code cleanup.policy=compact}, which the jobs check before
+     * they start. One partition is enough for one entry per org and DEK.
+     */
+    void createDataKeyTopic(String topic) throws Exception {
+        kafka.createCompactedTopics(1, List.of(topic));
+    }
+
     /** Deletes topics whose data the benchmark no longer needs, to bound its disk use. */
     void deleteTopics(String... topics) throws Exception {
         try (var admin = org.apache.kafka.clients.admin.Admin.create(kafka.clientProperties())) {

@@ -3,17 +3,15 @@ package io.cmekflink.local.bench;
 import io.cmekflink.crypto.RecordId;
 import io.cmekflink.crypto.RecordOpener;
 import io.cmekflink.schema.DerivedSchema;
-import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The table behind the encrypted-bytes and reference-bytes pass-throughs: the value that the
- * encrypt job wrote for each input record, as written or rewritten into the data-key reference
- * layout ({@link #rewritten}), found by the record's source partition and offset. The pass-throughs
- * write these exact bytes without running AES or KMS.
+ * The table behind the encrypted-bytes and reference-bytes pass-throughs: the value that one
+ * encrypt run wrote for each input record, found by the record's source partition and offset. The
+ * pass-throughs write these exact bytes without running AES or KMS.
  *
  * <p>Tables are registered in this JVM under an id, because the Flink tasks of the local mini
  * cluster look them up after their functions were serialized. The values are read once and never
@@ -104,37 +102,6 @@ final class EncryptedValues {
             throw new IllegalStateException("record id " + source + " appears twice");
         }
         slots[(int) source.offset()] = value;
-    }
-
-    /**
-     * Returns a new registered table with every value of this one rewritten into the data-key
-     * reference layout by {@code layout}, for the reference-bytes pass-through.
-     */
-    EncryptedValues rewritten(DataKeyReferences layout) {
-        byte[][][] rewritten = new byte[byPartition.length][][];
-        for (int p = 0; p < byPartition.length; p++) {
-            rewritten[p] = new byte[byPartition[p].length][];
-            for (int i = 0; i < byPartition[p].length; i++) {
-                byte[] value = byPartition[p][i];
-                if (value == null) {
-                    continue;
-                }
-                try {
-                    rewritten[p][i] = layout.rewrite(value);
-                } catch (IOException e) {
-                    throw new IllegalStateException(
-                            "encrypted value for "
-                                    + sourceTopic
-                                    + "-"
-                                    + p
-                                    + "@"
-                                    + i
-                                    + " does not decode with the derived schema",
-                            e);
-                }
-            }
-        }
-        return register(new EncryptedValues(nextId(), sourceTopic, rewritten));
     }
 
     /** Returns a registered table, or fails when it was not loaded in this JVM. */

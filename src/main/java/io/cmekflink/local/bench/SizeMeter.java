@@ -9,7 +9,9 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
@@ -157,7 +159,9 @@ final class SizeMeter {
      * without its envelope field, in plain Avro binary (no single-object header), and the {@code
      * cmek-format} header is gone. The marked fields keep their ciphertext, which is random bytes
      * of the length of the plaintext's encoding. So the difference in size between the encrypted
-     * records and these is the envelope and framing, compressed as the batch allows.
+     * records and these is the envelope and framing, compressed as the batch allows. Both envelope
+     * format versions have the same Avro schema, so records of either, or of both, are stripped
+     * alike.
      */
     static List<ProducerRecord<byte[], byte[]>> withoutEnvelope(
             List<ConsumerRecord<byte[], byte[]>> encrypted, Schema derivedSchema) {
@@ -189,28 +193,24 @@ final class SizeMeter {
     }
 
     /**
-     * Returns the encrypted records in the data-key reference layout of {@link DataKeyReferences},
-     * with the encryption context emptied when {@code withoutContext} is set.
+     * Returns the envelope format versions that the encrypted records carry: 1 for the key ARN and
+     * EDEK, 2 for a data-key reference.
      */
-    static List<ProducerRecord<byte[], byte[]>> withDataKeyReference(
-            List<ConsumerRecord<byte[], byte[]>> encrypted,
-            Schema derivedSchema,
-            boolean withoutContext) {
-        DataKeyReferences layout = new DataKeyReferences(derivedSchema, withoutContext);
-        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(encrypted.size());
+    static SortedSet<Integer> formatVersions(
+            List<ConsumerRecord<byte[], byte[]>> encrypted, Schema derivedSchema) {
+        GenericDatumReader<GenericRecord> reader = new GenericDatumReader<>(derivedSchema);
+        SortedSet<Integer> versions = new TreeSet<>();
         for (ConsumerRecord<byte[], byte[]> r : encrypted) {
-            byte[] value;
             try {
-                value = layout.rewrite(r.value());
+                GenericRecord envelope =
+                        (GenericRecord) decode(reader, r.value()).get(EnvelopeSchema.FIELD_NAME);
+                versions.add((Integer) envelope.get(EnvelopeSchema.FORMAT_VERSION_FIELD));
             } catch (IOException e) {
                 throw new UncheckedIOException(
                         "encrypted record at offset " + r.offset() + " does not decode", e);
             }
-            records.add(
-                    new ProducerRecord<>(
-                            r.topic(), r.partition(), null, r.key(), value, r.headers()));
         }
-        return records;
+        return versions;
     }
 
     /** Decodes a derived record in single-object encoding. */

@@ -12,8 +12,14 @@ enum Variant {
      */
     ENCRYPTED_BYTES("encrypted-bytes-pass-through", "encrypt", false),
     /**
-     * As {@link #ENCRYPTED_BYTES}, with each value rewritten into the data-key reference layout
-     * ({@link DataKeyReferences}, context emptied): what the output of that layout would cost.
+     * The encrypt job as it ships with {@code encryption.data-key-topic} set to a compacted topic
+     * of its own: each new DEK becomes one entry there, and records carry a 16-byte reference to it
+     * (envelope format version 2).
+     */
+    ENCRYPT_REFERENCE("encrypt-reference", "encrypt", true),
+    /**
+     * As {@link #ENCRYPTED_BYTES}, writing the bytes that the first {@link #ENCRYPT_REFERENCE} run
+     * wrote. It measures what the data-key reference layout's output costs without AES or KMS.
      */
     REFERENCE_BYTES("reference-bytes-pass-through", "encrypt", false),
     /** The decrypt job's topology with a step that forwards the encrypted record unchanged. */

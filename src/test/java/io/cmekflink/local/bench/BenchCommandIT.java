@@ -1,9 +1,11 @@
 package io.cmekflink.local.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.cmekflink.cli.Main;
 import io.cmekflink.local.LocalMain;
 import java.io.ByteArrayOutputStream;
@@ -47,43 +49,76 @@ class BenchCommandIT {
         assertThat(report.get("orgs").asInt()).isEqualTo(100);
         assertThat(report.get("marked_fields").asInt()).isEqualTo(5);
         assertThat(report.get("cores").asInt()).isPositive();
-        assertThat(report.get("runs")).hasSize(6);
+        assertThat(report.get("runs")).hasSize(7);
         java.util.Map<String, Double> valueBytes = new java.util.HashMap<>();
         for (JsonNode run : report.get("runs")) {
             assertThat(run.get("records_per_second").asDouble()).isPositive();
             assertThat(run.get("dead_letters").asLong()).isZero();
             valueBytes.put(
                     run.get("variant").asText(), run.get("value_bytes_per_record").asDouble());
+            if (run.get("variant").asText().equals("encrypt-reference")) {
+                // One entry per DEK, and one DEK per org: 100 orgs.
+                assertThat(run.get("generate_data_key_calls").asLong()).isEqualTo(100);
+                assertThat(run.get("data_key_entries").asLong()).isEqualTo(100);
+                // An entry contains the org id, the key ARN and the 184-byte EDEK, which does not
+                // compress.
+                assertThat(run.get("data_key_log_bytes_per_entry").asDouble())
+                        .isBetween(184.0, 1000.0);
+            } else {
+                assertThat(run.has("data_key_entries")).as(run.toString()).isFalse();
+            }
         }
         // The encrypted-bytes pass-through writes exactly what the encrypt job wrote, and a
         // record's encrypted length does not depend on its nonce or DEK.
         assertThat(valueBytes.get("encrypted-bytes-pass-through"))
                 .isEqualTo(valueBytes.get("encrypt"));
         assertThat(valueBytes.get("encrypt")).isGreaterThan(valueBytes.get("pass-through") + 184);
-        // The reference layout saves the EDEK but its 16-byte reference, the key ARN and the
-        // context: more than 168 bytes, and less than 168 plus 250 for an ARN and a context.
-        assertThat(valueBytes.get("encrypt") - valueBytes.get("reference-bytes-pass-through"))
-                .isBetween(168.0 + 1, 168.0 + 250);
+        // Likewise the reference-bytes pass-through writes what the encrypt-reference job wrote.
+        assertThat(valueBytes.get("reference-bytes-pass-through"))
+                .isEqualTo(valueBytes.get("encrypt-reference"));
+        // The reference layout replaces the 184-byte EDEK with a 16-byte reference and empties
+        // the key ARN, so it saves more than 168 bytes, and less than 168 plus 200 for the ARN.
+        assertThat(valueBytes.get("encrypt") - valueBytes.get("encrypt-reference"))
+                .isBetween(168.0 + 1, 168.0 + 200);
         for (String variant :
                 List.of(
                         "pass-through",
                         "encrypt",
                         "encrypted-bytes-pass-through",
+                        "encrypt-reference",
                         "reference-bytes-pass-through",
                         "decrypt-pass-through",
                         "decrypt")) {
             assertThat(report.get("records_per_second").get(variant).get("median").asDouble())
                     .isPositive();
         }
-        assertThat(report.get("throughput_ratio").get("median").asDouble()).isPositive();
-        assertThat(report.get("encrypted_bytes_ratio").get("median").asDouble()).isPositive();
-        assertThat(report.get("reference_bytes_ratio").get("median").asDouble()).isPositive();
-        assertThat(report.get("crypto_path_ratio").get("median").asDouble()).isPositive();
+        for (String ratio :
+                List.of(
+                        "throughput_ratio",
+                        "reference_throughput_ratio",
+                        "encrypted_bytes_ratio",
+                        "reference_bytes_ratio",
+                        "crypto_path_ratio",
+                        "reference_crypto_path_ratio")) {
+            JsonNode spread = report.get(ratio);
+            assertThat(spread.get("median").asDouble()).as(ratio).isPositive();
+            assertThat(spread.get("min").asDouble())
+                    .as(ratio)
+                    .isLessThanOrEqualTo(spread.get("median").asDouble());
+            assertThat(spread.get("max").asDouble())
+                    .as(ratio)
+                    .isGreaterThanOrEqualTo(spread.get("median").asDouble());
+            assertThat(spread.get("runs").asInt()).as(ratio).isEqualTo(1);
+        }
         assertThat(report.get("decrypt_throughput_ratio").get("median").asDouble()).isPositive();
         double p50 = report.get("p50_added_latency_ms").get("median").asDouble();
         double p99 = report.get("p99_added_latency_ms").get("median").asDouble();
         assertThat(p50).isPositive();
         assertThat(p99).isGreaterThanOrEqualTo(p50);
+        double referenceP50 = report.get("reference_p50_added_latency_ms").get("median").asDouble();
+        assertThat(referenceP50).isPositive();
+        assertThat(report.get("reference_p99_added_latency_ms").get("median").asDouble())
+                .isGreaterThanOrEqualTo(referenceP50);
         assertThat(report.get("decrypt_p99_added_latency_ms").get("median").asDouble())
                 .isPositive();
 
@@ -91,20 +126,52 @@ class BenchCommandIT {
         // One GenerateDataKey per org per run: 100 orgs over 600 records.
         assertThat(kms.get("encrypt").get("GenerateDataKey").asDouble())
                 .isEqualTo(100 * 1e6 / RECORDS, org.assertj.core.data.Offset.offset(0.1));
+        assertThat(kms.get("encrypt-reference").get("GenerateDataKey").asDouble())
+                .isEqualTo(100 * 1e6 / RECORDS, org.assertj.core.data.Offset.offset(0.1));
         assertThat(kms.get("decrypt").get("Decrypt").asDouble())
                 .isEqualTo(100 * 1e6 / RECORDS, org.assertj.core.data.Offset.offset(0.1));
+        assertThat(report.get("kms_errors").get("encrypt-reference")).isEmpty();
         assertThat(report.get("generate_data_key_per_org").get("max").asDouble()).isEqualTo(1.0);
+        assertThat(report.get("reference_generate_data_key_per_org").get("max").asDouble())
+                .isEqualTo(1.0);
         double hitRate = report.get("dek_cache_hit_rate").get("median").asDouble();
         assertThat(hitRate).isBetween(0.0, 1.0 - 100.0 / RECORDS);
+        double referenceHitRate =
+                report.get("reference_dek_cache_hit_rate").get("median").asDouble();
+        assertThat(referenceHitRate).isBetween(0.0, 1.0 - 100.0 / RECORDS);
+        assertThat(report.get("data_key_entries_per_run").get("median").asDouble())
+                .isEqualTo(100.0);
+        assertThat(report.get("data_key_entries_equal_generate_data_key").asBoolean()).isTrue();
+        assertThat(report.get("data_key_log_bytes_per_entry").get("median").asDouble())
+                .isBetween(184.0, 1000.0);
 
         assertThat(report.get("edek_bytes").asInt()).isEqualTo(184);
+        assertThat(report.get("data_key_reference_bytes").asInt()).isEqualTo(16);
+        JsonNode versions = report.get("envelope_format_versions");
+        assertThat(versions.get("encrypt")).containsExactly(JsonNodeFactory.instance.numberNode(1));
+        assertThat(versions.get("encrypt-reference"))
+                .containsExactly(JsonNodeFactory.instance.numberNode(2));
         JsonNode plain = report.get("bytes_per_record").get("plain");
         JsonNode encrypted = report.get("bytes_per_record").get("encrypted");
+        JsonNode withReference = report.get("bytes_per_record").get("encrypted_with_reference");
         assertThat(plain.get("value").asDouble()).isBetween(900.0, 1100.0);
         for (String size : List.of("value", "uncompressed", "lz4", "zstd")) {
             assertThat(encrypted.get(size).asDouble())
                     .as(size)
                     .isGreaterThan(plain.get(size).asDouble());
+            assertThat(withReference.get(size).asDouble())
+                    .as(size)
+                    .isGreaterThan(plain.get(size).asDouble());
+        }
+        assertThat(withReference.get("value").asDouble())
+                .isEqualTo(valueBytes.get("encrypt-reference"), offset(0.1));
+        JsonNode referenceStripped =
+                report.get("bytes_per_record").get("encrypted_with_reference_without_envelope");
+        for (String size : List.of("uncompressed", "lz4", "zstd")) {
+            assertThat(referenceStripped.get(size).asDouble())
+                    .as(size)
+                    .isPositive()
+                    .isLessThan(withReference.get(size).asDouble());
         }
         assertThat(plain.get("lz4").asDouble()).isLessThan(plain.get("uncompressed").asDouble());
         // The EDEK alone is 184 random bytes, and the uncompressed envelope carries it whole.
@@ -112,7 +179,17 @@ class BenchCommandIT {
                 .isGreaterThan(184.0);
         assertThat(report.get("metadata_bytes_per_record_lz4").asDouble()).isPositive();
         assertThat(report.get("metadata_bytes_per_record_lz4_by_batch_size")).hasSize(3);
-        assertThat(report.get("targets_met")).hasSize(4);
+        assertThat(report.has("metadata_bytes_per_record_lz4_with_data_key_reference")).isFalse();
+        // The reference envelope keeps the encryption context, a 16-byte reference, the nonce,
+        // tag, record id and fingerprint: more than 16 + 12 + 16 bytes, less than the EDEK alone.
+        double referenceMetadata =
+                report.get("reference_metadata_bytes_per_record_uncompressed").asDouble();
+        assertThat(referenceMetadata).isBetween(16.0 + 12 + 16, 184.0);
+        assertThat(report.get("reference_metadata_bytes_per_record_lz4").asDouble())
+                .isPositive()
+                .isLessThan(report.get("metadata_bytes_per_record_lz4").asDouble());
+        assertThat(report.get("reference_metadata_bytes_per_record_zstd").asDouble()).isPositive();
+        assertThat(report.get("targets_met")).hasSize(7);
         // 600 records pass too fast to sample the CPU between 10% and 90% of them, so only the
         // layout is checked here; CpuSharesTest checks the arithmetic.
         assertThat(report.get("cpu_us_per_record").fieldNames())
@@ -121,13 +198,18 @@ class BenchCommandIT {
                         "pass-through",
                         "encrypt",
                         "encrypted-bytes-pass-through",
+                        "encrypt-reference",
                         "reference-bytes-pass-through",
                         "decrypt-pass-through",
                         "decrypt",
                         "added_by_crypto",
                         "added_by_encrypted_bytes",
                         "added_by_reference_bytes",
-                        "added_by_crypto_over_encrypted_bytes");
+                        "added_by_crypto_over_encrypted_bytes",
+                        "added_by_crypto_over_reference_bytes");
+        assertThat(report.get("cpu_us_per_record").get("added_by_crypto").fieldNames())
+                .toIterable()
+                .containsExactly("encrypt", "encrypt-reference", "decrypt");
     }
 
     @Test
