@@ -6,7 +6,9 @@
  * envelope in {@link io.cmekflink.schema.EnvelopeSchema}, the value paths in {@link
  * io.cmekflink.schema.PathBuilder}. Golden fixtures in the tests freeze them.
  *
- * <p>No KMS calls happen here: callers pass a {@link io.cmekflink.dek.Dek}, whose KMS encryption
- * context is {@link io.cmekflink.crypto.EncryptionContext}.
+ * <p>Callers pass a {@link io.cmekflink.dek.Dek}, whose KMS encryption context is {@link
+ * io.cmekflink.crypto.EncryptionContext}. The one exception is {@link
+ * io.cmekflink.crypto.Decrypter}, a synchronous library for tests, tools and the demo, which calls
+ * KMS and reads the data-key topic itself.
  */
 package io.cmekflink.crypto;

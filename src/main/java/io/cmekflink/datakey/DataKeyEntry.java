@@ -70,6 +70,26 @@ public record DataKeyEntry(String orgId, String keyArn, byte[] edek, long create
     }
 
     /**
+     * Checks that this entry belongs to {@code recordOrgId}, the org of the record that carries
+     * {@code reference}, and returns this entry. A record whose reference names another org's entry
+     * must not be decrypted under that org's key.
+     *
+     * @throws DataKeyException (not retriable) naming the reference and both orgs
+     */
+    public DataKeyEntry requireOrg(DataKeyReference reference, String recordOrgId) {
+        if (!orgId.equals(recordOrgId)) {
+            throw new DataKeyException(
+                    reference
+                            + " names an entry of org "
+                            + orgId
+                            + ", but the record belongs to org "
+                            + recordOrgId,
+                    false);
+        }
+        return this;
+    }
+
+    /**
      * Returns a new random record key of {@value #ENTRY_KEY_BYTES} bytes from a {@link
      * SecureRandom}. Each DEK gets its own key, so compaction never removes an entry in favour of
      * another one.

@@ -65,20 +65,7 @@ final class DataKeyUnwrapper implements EdekCache.Unwrapper {
             return CompletableFuture.failedFuture(e);
         }
         String orgId = encryptionContext.get(EncryptionContext.ORG_ID_KEY);
-        return lookup.find(parsed)
-                .thenApply(
-                        entry -> {
-                            if (!entry.orgId().equals(orgId)) {
-                                throw new DataKeyException(
-                                        parsed
-                                                + " names an entry of org "
-                                                + entry.orgId()
-                                                + ", but the record belongs to org "
-                                                + orgId,
-                                        false);
-                            }
-                            return entry;
-                        });
+        return lookup.find(parsed).thenApply(entry -> entry.requireOrg(parsed, orgId));
     }
 
     /** Returns the dead-letter code of a failure to unwrap a record's data key. */

@@ -1,14 +1,12 @@
 package io.cmekflink.local;
 
 import io.cmekflink.config.JobConfig;
-import io.cmekflink.crypto.Decrypter;
 import io.cmekflink.crypto.EnvelopeRewriter;
 import io.cmekflink.crypto.RecordOpener;
 import io.cmekflink.deadletter.DeadLetter;
 import io.cmekflink.deadletter.ErrorCode;
 import io.cmekflink.job.JobSchemas;
 import io.cmekflink.schema.DerivedSchema;
-import io.cmekflink.schema.DerivedSchemaRegistry;
 import io.cmekflink.schema.SingleObjectEncoding;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -231,23 +229,25 @@ final class DemoReadSide {
     }
 
     private long readable(String topic, KmsClient kmsClient) throws Exception {
-        DerivedSchemaRegistry registry = new DerivedSchemaRegistry();
-        registry.register(
-                JobSchemas.of(demo.config(sandbox, "decrypt", "x", "y", "z", "")).derived(0));
-        Decrypter decrypter = new Decrypter(registry, region -> kmsClient);
-        long ok = 0;
-        for (ConsumerRecord<byte[], byte[]> r :
-                Topics.readAll(sandbox.bootstrapServers(), topic, true, TIMEOUT)) {
-            try {
-                if (SingleObjectEncoding.isSingleObject(r.value())) {
-                    decrypter.decrypt(r.value());
-                    ok++;
+        JobConfig config = demo.config(sandbox, "decrypt", "x", "y", "z", "");
+        try (JobOutputDecrypter decrypter = JobOutputDecrypter.open(config, kmsClient)) {
+            long ok = 0;
+            for (ConsumerRecord<byte[], byte[]> r :
+                    Topics.readAll(sandbox.bootstrapServers(), topic, true, TIMEOUT)) {
+                try {
+                    if (SingleObjectEncoding.isSingleObject(r.value())) {
+                        decrypter.decrypter().decrypt(r.value());
+                        ok++;
+                    }
+                } catch (Exception e) {
+                    progress.accept(
+                            "re-wrapped record at offset "
+                                    + r.offset()
+                                    + " fails: "
+                                    + e.getMessage());
                 }
-            } catch (Exception e) {
-                progress.accept(
-                        "re-wrapped record at offset " + r.offset() + " fails: " + e.getMessage());
             }
+            return ok;
         }
-        return ok;
     }
 }

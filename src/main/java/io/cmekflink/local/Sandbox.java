@@ -51,6 +51,21 @@ public final class Sandbox implements AutoCloseable {
         return sandbox;
     }
 
+    /**
+     * Creates a compacted data-key topic with one partition, because a job definition that sets
+     * {@code encryption.data-key-topic} to it does not start without it. A topic that exists
+     * already is left as it is, and the job then checks its cleanup policy.
+     */
+    public void createDataKeyTopic(String topic) throws Exception {
+        kafka.createCompactedTopics(1, List.of(topic));
+    }
+
+    /** Returns whether {@code topic} is one of the topics that {@link #start} creates. */
+    public static boolean isSandboxTopic(String topic) {
+        return List.of(RECORDS_TOPIC, KEY_CHANGES_TOPIC, ENCRYPTED_TOPIC, DEAD_LETTERS_TOPIC)
+                .contains(topic);
+    }
+
     public EmbeddedKafka kafka() {
         return kafka;
     }

@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.internals.Topic;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -39,6 +41,14 @@ public final class SandboxCommand implements Callable<Integer> {
             description = "Partitions of the records topic (default: ${DEFAULT-VALUE}).")
     int partitions;
 
+    @Option(
+            names = "--data-key-topic",
+            paramLabel = "TOPIC",
+            description =
+                    "Also creates this topic with cleanup.policy=compact and one partition, for job"
+                            + " files that set encryption.data-key-topic to it (default: none).")
+    String dataKeyTopic;
+
     private static void checkPort(String option, int port) {
         if (port < 0 || port > 65535) {
             throw new UserException(
@@ -56,12 +66,29 @@ public final class SandboxCommand implements Callable<Integer> {
                             + " missing (default: ${DEFAULT-VALUE}).")
     Path stateDir;
 
+    private static void checkDataKeyTopic(String topic) {
+        try {
+            Topic.validate(topic);
+        } catch (InvalidTopicException e) {
+            throw new UserException("--data-key-topic is invalid: " + e.getMessage());
+        }
+        if (Sandbox.isSandboxTopic(topic)) {
+            throw new UserException(
+                    "--data-key-topic must name a topic of its own, got "
+                            + topic
+                            + ", which the sandbox creates for jobs/local-encrypt.yaml");
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         checkPort("--kafka-port", kafkaPort);
         checkPort("--kms-port", kmsPort);
         if (partitions < 1) {
             throw new UserException("--partitions must be at least 1, got " + partitions);
+        }
+        if (dataKeyTopic != null) {
+            checkDataKeyTopic(dataKeyTopic);
         }
         CountDownLatch stopped = new CountDownLatch(1);
         Sandbox started;
@@ -77,6 +104,9 @@ public final class SandboxCommand implements Callable<Integer> {
                     e);
         }
         try (Sandbox sandbox = started) {
+            if (dataKeyTopic != null) {
+                sandbox.createDataKeyTopic(dataKeyTopic);
+            }
             String keyArn =
                     sandbox.kms()
                             .createKey(
@@ -94,7 +124,10 @@ public final class SandboxCommand implements Callable<Integer> {
                             + ", "
                             + Sandbox.ENCRYPTED_TOPIC
                             + ", "
-                            + Sandbox.DEAD_LETTERS_TOPIC);
+                            + Sandbox.DEAD_LETTERS_TOPIC
+                            + (dataKeyTopic == null
+                                    ? ""
+                                    : ", " + dataKeyTopic + " (compacted, data-key topic)"));
             System.out.println("A key:           " + keyArn);
             System.out.println(
                     "Test credentials of the emulator's account "

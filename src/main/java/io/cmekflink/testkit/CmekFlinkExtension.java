@@ -1,5 +1,6 @@
 package io.cmekflink.testkit;
 
+import io.cmekflink.config.JobOptions;
 import io.cmekflink.ingest.ValueFormat;
 import io.cmekflink.local.Sandbox;
 import io.cmekflink.local.kms.KmsEmulator;
@@ -142,6 +143,15 @@ public final class CmekFlinkExtension
     /** Returns the compacted topic of signed key-change events. */
     public String keyChangesTopic() {
         return Sandbox.KEY_CHANGES_TOPIC;
+    }
+
+    /**
+     * Returns the compacted data-key topic that the job definition sets in {@code
+     * encryption.data-key-topic} through {@link Builder#option}, or the empty string when it sets
+     * none. The extension creates the topic before the job starts.
+     */
+    public String dataKeyTopic() {
+        return running().dataKeyTopic();
     }
 
     /** Returns the Flink job id of the encrypt job. */
@@ -327,8 +337,13 @@ public final class CmekFlinkExtension
          * encryption.binding-fields} with a {@code List.of("request_id")} or {@code
          * flink.pipeline.max-parallelism} with {@code 8}.
          *
+         * <p>With {@code encryption.data-key-topic}, the extension creates that topic compacted
+         * before the job starts, and {@link CmekFlinkExtension#reader()} resolves the records'
+         * data-key references.
+         *
          * @param value a string, number, boolean, list or map: the YAML value of the key
-         * @throws IllegalArgumentException for a key that the test kit sets itself
+         * @throws IllegalArgumentException for a key that the test kit sets itself, or a data-key
+         *     topic that is one of the job's other topics
          */
         public Builder option(String key, Object value) {
             Objects.requireNonNull(key, "key");
@@ -338,6 +353,16 @@ public final class CmekFlinkExtension
                         "job key "
                                 + key
                                 + " is set by the test kit; use the builder's methods instead");
+            }
+            if (key.equals(JobOptions.ENCRYPTION_DATA_KEY_TOPIC.key())
+                    && Sandbox.isSandboxTopic(value.toString())) {
+                throw new IllegalArgumentException(
+                        "job key "
+                                + key
+                                + " must name a topic of its own, got "
+                                + value
+                                + ", which the test kit creates for the job's records or key"
+                                + " changes");
             }
             options.put(key, value);
             return this;

@@ -1,9 +1,10 @@
 package io.cmekflink.testkit;
 
+import io.cmekflink.config.JobConfig;
 import io.cmekflink.crypto.Decrypter;
 import io.cmekflink.crypto.RecordOpenException;
 import io.cmekflink.deadletter.DeadLetter;
-import io.cmekflink.schema.DerivedSchemaRegistry;
+import io.cmekflink.local.JobOutputDecrypter;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,7 +21,9 @@ import software.amazon.awssdk.services.kms.KmsClient;
 
 /**
  * Reads the encrypt job's encrypted topic and dead-letter topic and decrypts the encrypted records
- * with {@link Decrypter}, through the KMS emulator, as a reader of the encrypted data would.
+ * with {@link Decrypter}, through the KMS emulator, as a reader of the encrypted data would. When
+ * the job definition sets {@code encryption.data-key-topic}, the decrypter reads the data-key
+ * entries that the records refer to from that topic.
  *
  * <p>Every call reads both topics again from their beginning, with {@code read_committed}, so it
  * sees what the job committed at its last checkpoint and nothing it may still abort. Thread safety:
@@ -33,19 +36,23 @@ public final class DecryptingReader {
     private final String bootstrapServers;
     private final String encryptedTopic;
     private final String deadLettersTopic;
-    private final DerivedSchemaRegistry registry;
+    private final JobConfig config;
     private final KmsClient kms;
 
+    /**
+     * @param config the encrypt job's definition, which gives the derived schemas, the data-key
+     *     topic if any, and the Kafka settings to read that topic
+     */
     DecryptingReader(
             String bootstrapServers,
             String encryptedTopic,
             String deadLettersTopic,
-            DerivedSchemaRegistry registry,
+            JobConfig config,
             KmsClient kms) {
         this.bootstrapServers = bootstrapServers;
         this.encryptedTopic = encryptedTopic;
         this.deadLettersTopic = deadLettersTopic;
-        this.registry = registry;
+        this.config = config;
         this.kms = kms;
     }
 
@@ -89,15 +96,17 @@ public final class DecryptingReader {
                 deadLetterConsumer.poll(POLL).forEach(deadLetters::add);
             }
         }
-        return decode(sorted(encrypted), sorted(deadLetters));
+        // A new decrypter per call, so that every read unwraps its EDEKs through KMS again
+        // and a key disabled since the last read shows.
+        try (JobOutputDecrypter decrypter = JobOutputDecrypter.open(config, kms)) {
+            return decode(sorted(encrypted), sorted(deadLetters), decrypter.decrypter());
+        }
     }
 
     private JobOutput decode(
             List<ConsumerRecord<byte[], byte[]>> encrypted,
-            List<ConsumerRecord<byte[], byte[]>> deadLetters) {
-        // A new decrypter per call, so that every read unwraps its EDEKs through KMS again
-        // and a key disabled since the last read shows.
-        Decrypter decrypter = new Decrypter(registry, region -> kms);
+            List<ConsumerRecord<byte[], byte[]>> deadLetters,
+            Decrypter decrypter) {
         List<GenericRecord> records = new ArrayList<>();
         List<byte[]> values = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : encrypted) {

@@ -3,16 +3,15 @@ package io.cmekflink.testkit;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.cmekflink.config.JobConfig;
+import io.cmekflink.config.JobOptions;
 import io.cmekflink.ingest.ValueFormat;
 import io.cmekflink.job.EncryptJob;
-import io.cmekflink.job.JobSchemas;
 import io.cmekflink.job.Jobs;
 import io.cmekflink.link.KeyChangeEvent;
 import io.cmekflink.link.KeyChangeSignatures;
 import io.cmekflink.link.admin.KeyChangePublisher;
 import io.cmekflink.local.Sandbox;
 import io.cmekflink.local.kms.KmsEmulator;
-import io.cmekflink.schema.DerivedSchemaRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,6 +55,7 @@ final class SandboxJob implements AutoCloseable {
     private Sandbox sandbox;
     private KmsClient kmsClient;
     private JobConfig config;
+    private String dataKeyTopic = "";
     private MiniCluster miniCluster;
     private JobID jobId;
 
@@ -95,6 +95,10 @@ final class SandboxJob implements AutoCloseable {
             link(org);
         }
         config = JobConfig.parse(jobYaml(publicKey), "cmek-flink-testkit.yaml", name -> null);
+        dataKeyTopic = config.get(JobOptions.ENCRYPTION_DATA_KEY_TOPIC);
+        if (!dataKeyTopic.isEmpty()) {
+            sandbox.createDataKeyTopic(dataKeyTopic);
+        }
         startJob();
     }
 
@@ -238,17 +242,17 @@ final class SandboxJob implements AutoCloseable {
         return jobId;
     }
 
+    /** Returns the job's data-key topic, or the empty string when it sets none. */
+    String dataKeyTopic() {
+        return dataKeyTopic;
+    }
+
     DecryptingReader reader() {
-        DerivedSchemaRegistry registry = new DerivedSchemaRegistry();
-        JobSchemas schemas = JobSchemas.of(config);
-        for (int i = 0; i < schemas.size(); i++) {
-            registry.register(schemas.derived(i));
-        }
         return new DecryptingReader(
                 sandbox.bootstrapServers(),
                 Sandbox.ENCRYPTED_TOPIC,
                 Sandbox.DEAD_LETTERS_TOPIC,
-                registry,
+                config,
                 kmsClient);
     }
 

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -79,6 +80,16 @@ class JobFilesTest {
                 assertThat(script)
                         .as(topic.key() + " of " + file + " in compose/create-topics.sh")
                         .contains("create_topic " + name + " ");
+            }
+            String dataKeyTopic = config.get(JobOptions.ENCRYPTION_DATA_KEY_TOPIC);
+            if (!dataKeyTopic.isEmpty()) {
+                // A job with a data-key topic does not start unless the topic is compacted.
+                assertThat(script)
+                        .as("compacted data-key topic of " + file + " in compose/create-topics.sh")
+                        .containsPattern(
+                                "create_topic "
+                                        + Pattern.quote(dataKeyTopic)
+                                        + " \\d+ --config cleanup\\.policy=compact\n");
             }
         }
     }

@@ -219,6 +219,27 @@ class DataKeyEntryTest {
     }
 
     @Test
+    void requireOrgAcceptsOwnOrg() {
+        DataKeyEntry entry = new DataKeyEntry(ORG, ARN, edek(8), CREATED_AT);
+        DataKeyReference reference = DataKeyReference.of(0, 12, DataKeyEntry.newEntryKey());
+
+        assertThat(entry.requireOrg(reference, ORG)).isSameAs(entry);
+    }
+
+    @Test
+    void requireOrgRejectsOtherOrg() {
+        DataKeyEntry entry = new DataKeyEntry(ORG, ARN, edek(8), CREATED_AT);
+        DataKeyReference reference = DataKeyReference.of(3, 12, DataKeyEntry.newEntryKey());
+
+        assertThatThrownBy(() -> entry.requireOrg(reference, "globex"))
+                .isInstanceOfSatisfying(
+                        DataKeyException.class, e -> assertThat(e.retriable()).isFalse())
+                .hasMessage(
+                        "data-key reference partition 3 offset 12 names an entry of org acme, but"
+                                + " the record belongs to org globex");
+    }
+
+    @Test
     void toStringOmitsEdekBytes() {
         byte[] edek = edek(184);
         DataKeyEntry entry = new DataKeyEntry(ORG, ARN, edek, CREATED_AT);

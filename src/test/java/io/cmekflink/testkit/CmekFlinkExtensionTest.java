@@ -33,6 +33,19 @@ class CmekFlinkExtensionTest {
     }
 
     @Test
+    void builderRejectsSandboxTopicForDataKeys() {
+        assertThatThrownBy(
+                        () ->
+                                CmekFlinkExtension.builder()
+                                        .option("encryption.data-key-topic", "api-logs-encrypted"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage(
+                        "job key encryption.data-key-topic must name a topic of its own, got"
+                                + " api-logs-encrypted, which the test kit creates for the job's"
+                                + " records or key changes");
+    }
+
+    @Test
     void builderRejectsNonPositiveLinkWait() {
         assertThatThrownBy(() -> CmekFlinkExtension.builder().linkWait(Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class)
