@@ -7,7 +7,7 @@ import java.io.UncheckedIOException;
 import org.apache.avro.io.DatumWriter;
 
 /**
- * The associated data of the one AES-GCM operation that seals a record, layout versions 1 and 2.
+ * The associated data of the one AES-GCM operation that seals a record, layout version 1.
  *
  * <p>It binds the ciphertext to its place, so that the tag fails for the whole record when a slice
  * moves to another field or record, the record moves to another org or gets another record id, a
@@ -18,7 +18,7 @@ import org.apache.avro.io.DatumWriter;
  * followed by that many bytes of UTF-8:
  *
  * <pre>
- * int32     format version            the envelope's: 1, or 2 with a data-key reference
+ * int32     layout version            1, for envelopes of format versions 1 and 2
  * string    org id                    from the envelope's encryption context
  * string    record full name          of the writer (and derived) top-level record
  * string    record id topic
@@ -42,28 +42,26 @@ import org.apache.avro.io.DatumWriter;
  * the concatenation of the marked values' Avro encodings in the same order; the value lengths make
  * the boundaries between them part of what the tag covers.
  *
- * <p>Layout version 2 is layout version 1 with the format version 2: the envelope's data-key
- * reference is not covered, as the key ARN and the EDEK are not, and the org id still comes from
- * the envelope's encryption context.
+ * <p>Envelopes of both format versions use this layout, version 1: the associated data covers
+ * neither the key ARN and EDEK of format version 1 nor the data-key reference of format version 2,
+ * so a record can move between the two by a rewrite of its envelope, without sealing it again. The
+ * tag still fails under any other DEK.
  */
 public final class AssociatedData {
 
+    /** The version of this layout. */
+    public static final int LAYOUT_VERSION = 1;
+
     private AssociatedData() {}
 
-    /**
-     * Writes the whole header.
-     *
-     * @param version the envelope's format version, which is the layout version
-     */
     static void writeHeader(
             ByteArrayEncoder out,
-            int version,
             byte[] orgId,
             byte[] recordFullName,
             byte[] topic,
             RecordId recordId,
             byte[] schemaFingerprint) {
-        writeHeaderStart(out, version, orgId, recordFullName, topic);
+        writeHeaderStart(out, orgId, recordFullName, topic);
         writeHeaderEnd(out, recordId, schemaFingerprint);
     }
 
@@ -72,9 +70,8 @@ public final class AssociatedData {
      * one org and topic.
      */
     static void writeHeaderStart(
-            ByteArrayEncoder out, int version, byte[] orgId, byte[] recordFullName, byte[] topic) {
-        writeHeaderStart(
-                out, version, orgId, 0, orgId.length, recordFullName, topic, 0, topic.length);
+            ByteArrayEncoder out, byte[] orgId, byte[] recordFullName, byte[] topic) {
+        writeHeaderStart(out, orgId, 0, orgId.length, recordFullName, topic, 0, topic.length);
     }
 
     /**
@@ -83,7 +80,6 @@ public final class AssociatedData {
      */
     static void writeHeaderStart(
             ByteArrayEncoder out,
-            int version,
             byte[] orgId,
             int orgIdOffset,
             int orgIdLength,
@@ -91,7 +87,7 @@ public final class AssociatedData {
             byte[] topic,
             int topicOffset,
             int topicLength) {
-        out.writeIntBigEndian(version);
+        out.writeIntBigEndian(LAYOUT_VERSION);
         writeString(out, orgId, orgIdOffset, orgIdLength);
         writeString(out, recordFullName, 0, recordFullName.length);
         writeString(out, topic, topicOffset, topicLength);

@@ -27,9 +27,9 @@ import org.apache.avro.io.BinaryData;
  * that path, the walk throws {@link BinaryWalk.Fallback}, and the caller opens the record on the
  * GenericRecord path, which produces the exact error. Besides the cases that {@link BinaryWalk}
  * lists, the walk falls back on an envelope that is not written the way the sealers write it
- * (format version 1, the context's two keys in order, one map block), on an envelope that names
- * another derived schema than the header, on an org id field that differs from the envelope's, and
- * on a tag that does not verify.
+ * (format version 1 with a key ARN or 2 with a 16-byte reference, the context's two keys in order,
+ * one map block), on an envelope that names another derived schema than the header, on an org id
+ * field that differs from the envelope's, and on a tag that does not verify.
  *
  * <p>Holds reusable buffers, so each thread needs its own instance. A record read on one thread can
  * be opened on another; that thread's walk reads it again. The plaintext buffer is zeroed before
@@ -286,15 +286,7 @@ final class BinaryOpenWalk extends BinaryWalk {
     private void writeAssociatedData(BinaryPlan plan) {
         aad.reset();
         AssociatedData.writeHeaderStart(
-                aad,
-                formatVersion,
-                in,
-                orgIdAt,
-                orgIdLength,
-                plan.fullNameUtf8,
-                in,
-                topicAt,
-                topicLength);
+                aad, in, orgIdAt, orgIdLength, plan.fullNameUtf8, in, topicAt, topicLength);
         AssociatedData.writeHeaderEnd(aad, partition, offset, plan.fingerprintBytes);
         aad.writeIntBigEndian(presentCount);
         aad.writeRaw(entries.buffer(), 0, entries.position());

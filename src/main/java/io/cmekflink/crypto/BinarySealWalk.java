@@ -66,7 +66,6 @@ final class BinarySealWalk extends BinaryWalk {
     private String cachedTopic = "";
     private byte[] cachedTopicUtf8 = EMPTY;
     private byte[] cachedAadStart = EMPTY;
-    private int cachedAadVersion;
 
     /** The DEK of {@link #cachedEnvelopeStart}, held weakly so that this walk never keeps it. */
     private WeakReference<Dek> cachedDek = new WeakReference<>(null);
@@ -97,10 +96,7 @@ final class BinarySealWalk extends BinaryWalk {
         contiguous = true;
         try {
             byte[] orgIdUtf8 = orgIdUtf8(orgId);
-            aad.writeRaw(
-                    aadStart(orgId, recordId.topic(), SealWalk.formatVersionOf(dek)),
-                    0,
-                    cachedAadStart.length);
+            aad.writeRaw(aadStart(orgId, recordId.topic()), 0, cachedAadStart.length);
             AssociatedData.writeHeaderEnd(aad, recordId, plan.fingerprintBytes);
             int countAt = AssociatedData.reserveCount(aad);
             walkRoot(plan);
@@ -300,18 +296,14 @@ final class BinarySealWalk extends BinaryWalk {
         return cachedOrgIdUtf8;
     }
 
-    /**
-     * Returns the associated data header up to the topic, cached for the last org, topic and format
-     * version.
-     */
-    private byte[] aadStart(String orgId, String topic, int formatVersion) {
-        if (!topic.equals(cachedTopic) || formatVersion != cachedAadVersion) {
+    /** Returns the associated data header up to the topic, cached for the last org and topic. */
+    private byte[] aadStart(String orgId, String topic) {
+        if (!topic.equals(cachedTopic)) {
             cachedTopicUtf8 = topic.getBytes(StandardCharsets.UTF_8);
             cachedTopic = topic;
-            cachedAadVersion = formatVersion;
             ByteArrayEncoder start = new ByteArrayEncoder(128);
             AssociatedData.writeHeaderStart(
-                    start, formatVersion, orgIdUtf8(orgId), plan.fullNameUtf8, cachedTopicUtf8);
+                    start, orgIdUtf8(orgId), plan.fullNameUtf8, cachedTopicUtf8);
             cachedAadStart = start.toByteArray();
         }
         return cachedAadStart;

@@ -20,8 +20,8 @@ import org.apache.avro.generic.GenericRecord;
  *
  * <p>Re-wrapping replaces the key ARN and the EDEK ({@link #withKey}), or the reference ({@link
  * #withReference}); the nonce, tag, record id and fingerprint stay, and so does the ciphertext,
- * because the associated data covers neither the key ARN nor the EDEK nor the reference. It covers
- * the format version, so a record keeps its format version for life.
+ * because the associated data covers neither the key ARN nor the EDEK nor the reference. For the
+ * same reason a record can move between the two format versions by a rewrite of its envelope.
  *
  * <p>Thread safety: immutable; accessors return copies of arrays.
  */

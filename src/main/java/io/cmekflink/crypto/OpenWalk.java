@@ -98,7 +98,6 @@ final class OpenWalk {
         slots.clear();
         AssociatedData.writeHeader(
                 aad,
-                envelope.formatVersion(),
                 envelope.orgId().getBytes(StandardCharsets.UTF_8),
                 plan.fullNameUtf8,
                 envelope.recordId().topic().getBytes(StandardCharsets.UTF_8),

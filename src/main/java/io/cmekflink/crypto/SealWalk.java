@@ -69,7 +69,6 @@ final class SealWalk {
         try {
             AssociatedData.writeHeader(
                     aad,
-                    formatVersionOf(dek),
                     orgIdUtf8,
                     plan.fullNameUtf8,
                     topicUtf8(recordId.topic()),

@@ -34,9 +34,10 @@ import org.slf4j.LoggerFactory;
  * caller. A lookup reads the reference's partition from its offset until the first record at or
  * after that offset arrives, or the timeout passes.
  *
- * <p>The timeout bounds the request for the topic's partitions and the wait for the record
- * together. A lookup that does not find its record then requests the partition's offsets, each
- * request bounded by the timeout again, so a lookup can take up to three times the timeout.
+ * <p>The timeout counts from the call of {@link #find}, so it includes the time a lookup waits
+ * behind others. A lookup whose time ran out before its turn fails at once. Its requests for
+ * partitions and offsets and its wait for the record share the rest; only the requests that
+ * classify a failure may take up to {@link #MIN_REQUEST_TIME} beyond it.
  *
  * <p>Thread safety: all methods may be called from any thread.
  */
@@ -52,6 +53,9 @@ public final class DataKeyLookup implements AutoCloseable {
      * has passed the reference's offset without returning a record there.
      */
     private static final Duration POLL_INTERVAL = Duration.ofMillis(100);
+
+    /** The least time a request to the broker gets, even when the lookup's time is nearly out. */
+    static final Duration MIN_REQUEST_TIME = Duration.ofMillis(500);
 
     /** A lookup needs one record, and the broker returns at least one batch whatever the limit. */
     private static final String MAX_PARTITION_FETCH_BYTES = String.valueOf(64 * 1024);
@@ -73,7 +77,8 @@ public final class DataKeyLookup implements AutoCloseable {
      *     commit, the offset reset policy, the isolation level and {@code max.poll.records} are
      *     overridden.
      * @param topic the data-key topic
-     * @param timeout how long a lookup waits for the broker and for the record
+     * @param timeout how long a lookup may take from the call of {@link #find}, its wait behind
+     *     other lookups included
      * @throws IllegalArgumentException when the timeout is not positive
      */
     public DataKeyLookup(Map<String, String> kafkaSettings, String topic, Duration timeout) {
@@ -107,6 +112,9 @@ public final class DataKeyLookup implements AutoCloseable {
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "1");
+        // A lookup must never create the topic: the broker would create it with its default
+        // cleanup policy, and a publisher would then write entries that retention deletes.
+        props.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
         props.putIfAbsent(
                 ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, MAX_PARTITION_FETCH_BYTES);
         return props;
@@ -127,21 +135,38 @@ public final class DataKeyLookup implements AutoCloseable {
     public CompletableFuture<DataKeyEntry> find(DataKeyReference reference) {
         Objects.requireNonNull(reference, "reference");
         CompletableFuture<DataKeyEntry> result = new CompletableFuture<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
         try {
-            executor.execute(() -> complete(result, reference));
+            executor.execute(() -> complete(result, reference, deadline));
         } catch (RejectedExecutionException e) {
             result.completeExceptionally(closedBefore(reference, e));
         }
         return result;
     }
 
-    private void complete(CompletableFuture<DataKeyEntry> result, DataKeyReference reference) {
+    private void complete(
+            CompletableFuture<DataKeyEntry> result, DataKeyReference reference, long deadline) {
         if (closed.get()) {
             result.completeExceptionally(closedBefore(reference, null));
             return;
         }
+        if (deadline - System.nanoTime() <= 0) {
+            result.completeExceptionally(
+                    new DataKeyException(
+                            "the lookup of "
+                                    + reference
+                                    + " in topic "
+                                    + topic
+                                    + " waited "
+                                    + timeout.toMillis()
+                                    + " ms behind other lookups without its turn: check the"
+                                    + " brokers' health, or raise async.timeout (a lookup may take"
+                                    + " half of it)",
+                            true));
+            return;
+        }
         try {
-            result.complete(lookUp(reference));
+            result.complete(lookUp(reference, deadline));
         } catch (DataKeyException e) {
             result.completeExceptionally(e);
         } catch (WakeupException | InterruptException e) {
@@ -164,16 +189,15 @@ public final class DataKeyLookup implements AutoCloseable {
         }
     }
 
-    private DataKeyEntry lookUp(DataKeyReference reference) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+    private DataKeyEntry lookUp(DataKeyReference reference, long deadline) {
         TopicPartition partition = new TopicPartition(topic, reference.partition());
-        requirePartition(reference, consumer.partitionsFor(topic, timeout));
+        requirePartition(reference, deadline);
         consumer.assign(List.of(partition));
         consumer.seek(partition, reference.offset());
         while (true) {
             long remaining = deadline - System.nanoTime();
             if (remaining <= 0) {
-                throw timedOut(reference, partition);
+                throw timedOut(reference, partition, deadline);
             }
             ConsumerRecords<byte[], byte[]> records;
             try {
@@ -181,7 +205,7 @@ public final class DataKeyLookup implements AutoCloseable {
                         consumer.poll(
                                 Duration.ofNanos(Math.min(remaining, POLL_INTERVAL.toNanos())));
             } catch (OffsetOutOfRangeException e) {
-                throw outOfRange(reference, partition, e);
+                throw outOfRange(reference, partition, e, deadline);
             }
             for (ConsumerRecord<byte[], byte[]> record : records.records(partition)) {
                 if (record.offset() >= reference.offset()) {
@@ -190,14 +214,33 @@ public final class DataKeyLookup implements AutoCloseable {
             }
             // Offsets without a record to return, such as transaction markers, aborted records
             // and records removed by compaction, move the position on without a record.
-            long position = consumer.position(partition, timeout);
+            long position = consumer.position(partition, requestTime(deadline));
             if (position > reference.offset()) {
                 throw gone(reference, "the partition continues at offset " + position);
             }
         }
     }
 
-    private void requirePartition(DataKeyReference reference, List<PartitionInfo> partitions) {
+    /** Returns the time left before {@code deadline}, but at least {@link #MIN_REQUEST_TIME}. */
+    private static Duration requestTime(long deadline) {
+        long remaining = deadline - System.nanoTime();
+        return Duration.ofNanos(Math.max(remaining, MIN_REQUEST_TIME.toNanos()));
+    }
+
+    /**
+     * Checks that the reference's partition exists. The consumer answers from metadata that may be
+     * minutes old, so a partition it does not know is checked again against the brokers before the
+     * lookup gives up: partitions added since would otherwise look missing.
+     */
+    private void requirePartition(DataKeyReference reference, long deadline) {
+        List<PartitionInfo> partitions = consumer.partitionsFor(topic, requestTime(deadline));
+        if (hasPartition(partitions, reference)) {
+            return;
+        }
+        partitions = consumer.listTopics(requestTime(deadline)).get(topic);
+        if (hasPartition(partitions, reference)) {
+            return;
+        }
         if (partitions == null || partitions.isEmpty()) {
             throw new DataKeyException(
                     "data-key topic "
@@ -207,11 +250,6 @@ public final class DataKeyLookup implements AutoCloseable {
                             + " cannot be looked up: "
                             + TOPIC_FIX,
                     false);
-        }
-        for (PartitionInfo info : partitions) {
-            if (info.partition() == reference.partition()) {
-                return;
-            }
         }
         throw new DataKeyException(
                 "data-key topic "
@@ -225,6 +263,18 @@ public final class DataKeyLookup implements AutoCloseable {
                         + " does not exist: "
                         + TOPIC_FIX,
                 false);
+    }
+
+    private static boolean hasPartition(
+            List<PartitionInfo> partitions, DataKeyReference reference) {
+        if (partitions != null) {
+            for (PartitionInfo info : partitions) {
+                if (info.partition() == reference.partition()) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private DataKeyEntry entryAt(
@@ -274,9 +324,13 @@ public final class DataKeyLookup implements AutoCloseable {
 
     /** Classifies a fetch offset outside the partition's offsets by asking for both ends. */
     private DataKeyException outOfRange(
-            DataKeyReference reference, TopicPartition partition, OffsetOutOfRangeException cause) {
-        long start = consumer.beginningOffsets(List.of(partition), timeout).get(partition);
-        long end = consumer.endOffsets(List.of(partition), timeout).get(partition);
+            DataKeyReference reference,
+            TopicPartition partition,
+            OffsetOutOfRangeException cause,
+            long deadline) {
+        long start =
+                consumer.beginningOffsets(List.of(partition), requestTime(deadline)).get(partition);
+        long end = consumer.endOffsets(List.of(partition), requestTime(deadline)).get(partition);
         if (reference.offset() < start) {
             return new DataKeyException(
                     "no data-key entry at "
@@ -292,8 +346,9 @@ public final class DataKeyLookup implements AutoCloseable {
         return beyondEnd(reference, end, cause);
     }
 
-    private DataKeyException timedOut(DataKeyReference reference, TopicPartition partition) {
-        long end = consumer.endOffsets(List.of(partition), timeout).get(partition);
+    private DataKeyException timedOut(
+            DataKeyReference reference, TopicPartition partition, long deadline) {
+        long end = consumer.endOffsets(List.of(partition), requestTime(deadline)).get(partition);
         if (reference.offset() >= end) {
             return beyondEnd(reference, end, null);
         }
@@ -304,7 +359,8 @@ public final class DataKeyLookup implements AutoCloseable {
                         + timeout.toMillis()
                         + " ms although the partition ends at offset "
                         + end
-                        + ": check the brokers' health, or raise the lookup timeout",
+                        + ": check the brokers' health, or raise async.timeout (a lookup may take"
+                        + " half of it)",
                 true);
     }
 

@@ -1,10 +1,12 @@
 package io.cmekflink.datakey;
 
+import io.cmekflink.config.ConfigException;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -27,7 +29,9 @@ public final class DataKeyPublisher implements AutoCloseable {
     static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
     private final KafkaProducer<byte[], byte[]> producer;
+    private final Admin admin;
     private final String topic;
+    private final Duration checkTimeout;
 
     /**
      * Creates the producer.
@@ -38,17 +42,45 @@ public final class DataKeyPublisher implements AutoCloseable {
      * @param topic the data-key topic
      */
     public DataKeyPublisher(Map<String, String> kafkaSettings, String topic) {
+        this(kafkaSettings, topic, null);
+    }
+
+    /**
+     * Creates the producer with its waits bounded by {@code deadline}, the longest time a record
+     * may wait for its DEK: {@code max.block.ms} and the topic check take a quarter of it, and
+     * {@code delivery.timeout.ms} half, so that a failed publish ends as a retriable failure before
+     * the records that wait for it run out of time.
+     *
+     * @param deadline the bound, or null for the producer's defaults and a 30-second check
+     */
+    public DataKeyPublisher(Map<String, String> kafkaSettings, String topic, Duration deadline) {
         this.topic = Objects.requireNonNull(topic, "topic");
+        this.checkTimeout = deadline == null ? Duration.ofSeconds(30) : deadline.dividedBy(4);
         this.producer =
                 new KafkaProducer<>(
-                        producerProperties(kafkaSettings),
+                        producerProperties(kafkaSettings, deadline),
                         new ByteArraySerializer(),
                         new ByteArraySerializer());
+        Properties adminProps = new Properties();
+        adminProps.putAll(kafkaSettings);
+        this.admin = Admin.create(adminProps);
     }
 
     static Properties producerProperties(Map<String, String> kafkaSettings) {
+        return producerProperties(kafkaSettings, null);
+    }
+
+    static Properties producerProperties(Map<String, String> kafkaSettings, Duration deadline) {
         Properties props = new Properties();
         props.putAll(kafkaSettings);
+        if (deadline != null) {
+            long quarter = Math.max(1, deadline.dividedBy(4).toMillis());
+            props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(quarter));
+            props.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(quarter));
+            // The producer requires at least linger.ms plus request.timeout.ms.
+            props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+            props.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(2 * quarter));
+        }
         // The records that reference an entry are written in a transaction. An entry written
         // in the same transaction would stay invisible to read_committed readers until the
         // commit, and would vanish with an abort while a retry could still reference it.
@@ -69,6 +101,15 @@ public final class DataKeyPublisher implements AutoCloseable {
      */
     public CompletableFuture<DataKeyReference> publish(DataKeyEntry entry) {
         CompletableFuture<DataKeyReference> result = new CompletableFuture<>();
+        try {
+            // A Kafka producer creates a missing topic with the broker's defaults, whose delete
+            // policy would remove the entry after the retention. Checking first narrows that to
+            // a topic deleted between the check and the send.
+            DataKeyTopic.verify(admin, topic, checkTimeout);
+        } catch (ConfigException | DataKeyException e) {
+            result.completeExceptionally(sendFailed(entry, e));
+            return result;
+        }
         byte[] key = DataKeyEntry.newEntryKey();
         ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, key, entry.encode());
         try {
@@ -118,7 +159,8 @@ public final class DataKeyPublisher implements AutoCloseable {
                         + topic
                         + " failed: "
                         + cause
-                        + ". Check that the topic exists and the brokers are reachable",
+                        + ". Check that the topic exists with cleanup.policy=compact and that the"
+                        + " brokers are reachable",
                 true,
                 cause);
     }
@@ -127,5 +169,6 @@ public final class DataKeyPublisher implements AutoCloseable {
     @Override
     public void close() {
         producer.close(CLOSE_TIMEOUT);
+        admin.close(CLOSE_TIMEOUT);
     }
 }

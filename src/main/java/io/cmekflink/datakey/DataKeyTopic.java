@@ -26,15 +26,18 @@ public final class DataKeyTopic {
      * deleted with a tombstone. A policy that includes {@code delete} removes entries after the
      * topic's retention, and the records that reference them can then no longer be decrypted.
      *
+     * @return what weakens the durability of acknowledged entries, for the caller to log: one line
+     *     per setting, empty when none does
      * @throws ConfigException when the topic does not exist, has another cleanup policy, or the
      *     client is not authorized to describe its configs
      * @throws DataKeyException (retriable) when the describe request fails otherwise or does not
      *     complete within {@code timeout}
      */
-    public static void verify(Admin admin, String topic, Duration timeout) {
-        String policy = cleanupPolicy(admin, topic, timeout);
+    public static List<String> verify(Admin admin, String topic, Duration timeout) {
+        Config config = describe(admin, topic, timeout);
+        String policy = valueOf(config, TopicConfig.CLEANUP_POLICY_CONFIG);
         if (TopicConfig.CLEANUP_POLICY_COMPACT.equals(policy)) {
-            return;
+            return durabilityWarnings(topic, config);
         }
         if (policy != null && policy.contains(TopicConfig.CLEANUP_POLICY_DELETE)) {
             throw new ConfigException(
@@ -54,7 +57,39 @@ public final class DataKeyTopic {
                         + ", expected compact: set cleanup.policy=compact on the topic");
     }
 
-    private static String cleanupPolicy(Admin admin, String topic, Duration timeout) {
+    /**
+     * Returns a line for each topic setting under which an entry that all in-sync replicas
+     * acknowledged can still be lost with one broker: one in-sync replica is enough, or an
+     * out-of-sync replica may become leader.
+     */
+    static List<String> durabilityWarnings(String topic, Config config) {
+        List<String> warnings = new java.util.ArrayList<>();
+        String minInsync = valueOf(config, TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG);
+        if (minInsync != null && minInsync.trim().equals("1")) {
+            warnings.add(
+                    "data-key topic "
+                            + topic
+                            + " has min.insync.replicas=1, so one broker's loss can lose an"
+                            + " acknowledged entry and make its records unreadable: set"
+                            + " min.insync.replicas=2 with a replication factor of 3");
+        }
+        String unclean = valueOf(config, TopicConfig.UNCLEAN_LEADER_ELECTION_ENABLE_CONFIG);
+        if ("true".equals(unclean)) {
+            warnings.add(
+                    "data-key topic "
+                            + topic
+                            + " has unclean.leader.election.enable=true, so a replica that missed"
+                            + " entries can become leader and lose them: set it to false");
+        }
+        return warnings;
+    }
+
+    private static String valueOf(Config config, String name) {
+        ConfigEntry entry = config.get(name);
+        return entry == null ? null : entry.value();
+    }
+
+    private static Config describe(Admin admin, String topic, Duration timeout) {
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
         DescribeConfigsOptions options =
                 new DescribeConfigsOptions()
@@ -82,8 +117,7 @@ public final class DataKeyTopic {
             throw new DataKeyException(
                     "interrupted while describing the configs of data-key topic " + topic, true, e);
         }
-        ConfigEntry entry = config.get(TopicConfig.CLEANUP_POLICY_CONFIG);
-        return entry == null ? null : entry.value();
+        return config;
     }
 
     private static RuntimeException describeFailed(String topic, Throwable cause) {

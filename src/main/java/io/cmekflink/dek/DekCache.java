@@ -158,7 +158,7 @@ public final class DekCache {
             deks.asMap().remove(key, present);
         }
         misses.increment();
-        return DekLoad.settle(deks, key, deks.get(key, (k, executor) -> load(k)));
+        return DekLoad.settle(deks, key, deks.get(key, (k, executor) -> load(k, false)));
     }
 
     /** True when a DEK is past {@code maxAge - refreshAhead} or 90% of its encryption budget. */
@@ -175,7 +175,7 @@ public final class DekCache {
      * failure keeps it until its own max age, counted from its creation.
      */
     private void refresh(DekKey key, CompletableFuture<DekLoad> current) {
-        load(key)
+        load(key, true)
                 .thenAccept(
                         loaded -> {
                             if (loaded.dek() != null) {
@@ -247,7 +247,13 @@ public final class DekCache {
         return deks.synchronous().estimatedSize();
     }
 
-    private CompletableFuture<DekLoad> load(DekKey key) {
+    /**
+     * Calls the generator for {@code key}.
+     *
+     * @param refreshing true when a valid DEK of the key is still cached: then only a refusal that
+     *     makes the key unusable is remembered, and the cached DEK stays in use otherwise
+     */
+    private CompletableFuture<DekLoad> load(DekKey key, boolean refreshing) {
         CompletableFuture<GeneratedDataKey> call;
         try {
             call = generator.apply(key.orgId(), key.keyArn());
@@ -258,7 +264,9 @@ public final class DekCache {
                 (generated, error) -> {
                     if (error != null) {
                         Throwable cause = KmsErrors.unwrap(error);
-                        rememberIfUnusable(key, cause);
+                        if (!refreshing || isUnusable(cause)) {
+                            rememberIfUnusable(key, cause);
+                        }
                         return DekLoad.failed(cause);
                     }
                     failures.invalidate(key);
@@ -272,6 +280,10 @@ public final class DekCache {
                                     random.nextInt()),
                             ticker.read());
                 });
+    }
+
+    private static boolean isUnusable(Throwable cause) {
+        return cause instanceof KmsCallException e && e.kind().keyUnusable();
     }
 
     /**

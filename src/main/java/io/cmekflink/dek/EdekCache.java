@@ -128,7 +128,8 @@ public final class EdekCache {
     /**
      * Returns the DEK that {@code edek} unwraps to under {@code keyArn} with the encryption context
      * stored with the data. The future is already complete on a hit; it fails with {@link
-     * KmsCallException} when KMS refused.
+     * KmsCallException} when KMS refused, or with the unwrapper's own exception, such as a data-key
+     * reference that names no usable entry.
      */
     public CompletableFuture<Dek> dekFor(
             String keyArn, byte[] edek, Map<String, String> encryptionContext) {
@@ -182,15 +183,16 @@ public final class EdekCache {
                         // records fail without another read of the data-key topic.
                         failures.put(key, e);
                         LOG.warn(
-                                "a data-key reference names no usable entry; records under it"
-                                        + " become dead letters without a lookup for {} ms",
+                                "{}; records under this reference become dead letters without a"
+                                        + " lookup for {} ms",
+                                e.getMessage(),
                                 failureTtl.toMillis());
                     } else if (cause instanceof KmsCallException e && e.kind().keyUnusable()) {
                         failures.put(key, e);
                         LOG.warn(
                                 "key {} refused to unwrap a data key ({}); records under it become"
                                         + " dead letters without a KMS call for {} ms",
-                                key.keyArn,
+                                e.keyArn(),
                                 e.kind(),
                                 failureTtl.toMillis());
                     }

@@ -113,9 +113,10 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
                                                 .getNumberOfParallelSubtasks(),
                         preferLocalReplica);
         if (!dataKeyTopic.isEmpty()) {
-            // A lookup can take three times its timeout, and it must end within the step's.
+            // Half of the step's timeout, so that a record whose lookup fails still has time for
+            // its KMS call.
             dataKeyLookup =
-                    new DataKeyLookup(kafkaSettings, dataKeyTopic, asyncTimeout.dividedBy(4));
+                    new DataKeyLookup(kafkaSettings, dataKeyTopic, asyncTimeout.dividedBy(2));
         }
         DataKeyUnwrapper unwrapper = new DataKeyUnwrapper(dataKeys::decrypt, dataKeyLookup);
         deks =
@@ -258,6 +259,10 @@ public final class DecryptFunction extends RichAsyncFunction<SourceRecord, Outpu
             builder.recordId(id.topic(), id.partition(), id.offset());
         }
         if (kmsError instanceof KmsCallException k) {
+            if (sealed != null && sealed.hasReference()) {
+                // The key ARN of the entry that the reference named.
+                builder.keyArn(k.keyArn());
+            }
             builder.awsError(k.awsErrorCode(), k.requestId()).attempts(k.attempts());
         }
         DeadLetter letter = builder.build();

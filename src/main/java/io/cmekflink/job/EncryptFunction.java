@@ -179,7 +179,7 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
             metrics.registerHealth(health);
         }
         if (!dataKeyTopic.isEmpty()) {
-            dataKeyPublisher = new DataKeyPublisher(kafkaSettings, dataKeyTopic);
+            dataKeyPublisher = new DataKeyPublisher(kafkaSettings, dataKeyTopic, asyncTimeout);
             dataKeyThread = JobParts.daemonThread("data-key-publisher");
         }
         deks =
@@ -509,7 +509,8 @@ public final class EncryptFunction extends RichAsyncFunction<Routed, OutputRecor
                     result,
                     routed,
                     Stage.ENCRYPT,
-                    e.retriable() ? ErrorCode.DATA_KEY_UNAVAILABLE : ErrorCode.DATA_KEY_NOT_FOUND,
+                    // Only publishing can fail here; the input is kept for a replay.
+                    ErrorCode.DATA_KEY_UNAVAILABLE,
                     e.getMessage(),
                     routed.keyArn,
                     null);

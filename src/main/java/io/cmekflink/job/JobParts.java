@@ -219,7 +219,9 @@ final class JobParts {
         Properties props = config.kafkaProperties();
         props.remove("transaction.timeout.ms");
         try (Admin admin = Admin.create(props)) {
-            DataKeyTopic.verify(admin, topic, CHECK_TIMEOUT);
+            for (String warning : DataKeyTopic.verify(admin, topic, CHECK_TIMEOUT)) {
+                LOG.warn(warning);
+            }
         }
     }
 

@@ -154,10 +154,11 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
                                                 .getNumberOfParallelSubtasks(),
                         false);
         if (!dataKeyTopic.isEmpty()) {
-            // A lookup can take three times its timeout, and it must end within the step's.
+            // Half of the step's timeout, so that a record whose lookup fails still has time for
+            // its KMS call.
             dataKeyLookup =
-                    new DataKeyLookup(kafkaSettings, dataKeyTopic, asyncTimeout.dividedBy(4));
-            dataKeyPublisher = new DataKeyPublisher(kafkaSettings, dataKeyTopic);
+                    new DataKeyLookup(kafkaSettings, dataKeyTopic, asyncTimeout.dividedBy(2));
+            dataKeyPublisher = new DataKeyPublisher(kafkaSettings, dataKeyTopic, asyncTimeout);
             dataKeyThread = JobParts.daemonThread("data-key-publisher");
         }
         references = new DataKeyUnwrapper(dataKeys::decrypt, dataKeyLookup);
@@ -398,6 +399,10 @@ public final class RewrapFunction extends RichAsyncFunction<SourceRecord, Output
             builder.recordId(id.topic(), id.partition(), id.offset());
         }
         if (error instanceof KmsCallException k) {
+            if (envelope != null && envelope.hasReference()) {
+                // The key ARN of the entry that the reference named.
+                builder.keyArn(k.keyArn());
+            }
             builder.awsError(k.awsErrorCode(), k.requestId()).attempts(k.attempts());
         }
         LOG.warn(

@@ -77,7 +77,8 @@ final class StepDeadlines implements AutoCloseable {
                 + awaited
                 + " within async.timeout ("
                 + Durations.format(timeout)
-                + "); check KMS latency and throttling, or raise async.timeout";
+                + "); check KMS latency and throttling, and the data-key topic's brokers when"
+                + " encryption.data-key-topic is set, or raise async.timeout";
     }
 
     /**

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Records sealed under a DEK with a data-key reference: envelope format version 2, which carries an
- * empty key ARN and the 16-byte reference in place of the EDEK, and binds its format version into
- * the tag.
+ * empty key ARN and the 16-byte reference in place of the EDEK. The associated data is the same for
+ * both versions.
  */
 class ReferenceEnvelopeTest {
 
@@ -153,16 +153,17 @@ class ReferenceEnvelopeTest {
     }
 
     @Test
-    void formatVersionIsAuthenticated() throws Exception {
+    void layoutsConvertByEnvelopeRewrite() throws Exception {
         byte[] key = key(5);
         GenericRecord record = Sample.record("org-1", "req-5");
+        byte[] avro = avro(record);
         Dek referenceDek = dek(key, 8, REFERENCE);
         Dek fullDek =
                 Dek.takeOwnershipForEncryption(
                         key.clone(), Sample.EDEK, Sample.KEY_ARN, 1L << 32, 9);
 
-        // A record of format version 2 presented as version 1 with the entry's key ARN and EDEK.
-        byte[] downgraded =
+        // A record of format version 2 given the entry's key ARN and EDEK, as version 1.
+        byte[] toFull =
                 withEnvelope(
                         sealBinary(record, referenceDek),
                         e -> {
@@ -170,8 +171,8 @@ class ReferenceEnvelopeTest {
                             e.put(EnvelopeSchema.KEY_ARN_FIELD, Sample.KEY_ARN);
                             e.put(EnvelopeSchema.EDEK_FIELD, ByteBuffer.wrap(Sample.EDEK));
                         });
-        // A record of format version 1 presented as version 2 with a reference.
-        byte[] upgraded =
+        // A record of format version 1 given a reference, as version 2.
+        byte[] toReference =
                 withEnvelope(
                         sealBinary(record, fullDek),
                         e -> {
@@ -180,13 +181,14 @@ class ReferenceEnvelopeTest {
                             e.put(EnvelopeSchema.EDEK_FIELD, ByteBuffer.wrap(REFERENCE));
                         });
 
-        for (byte[] moved : new byte[][] {downgraded, upgraded}) {
-            SealedRecord read = opener.read(moved);
-            assertThatThrownBy(() -> opener.openToBytes(read, fullDek, false))
-                    .isInstanceOf(TamperedRecordException.class);
-            assertThatThrownBy(() -> opener.open(opener.decode(moved), fullDek))
-                    .isInstanceOf(TamperedRecordException.class);
-        }
+        assertThat(opener.read(toFull).hasReference()).isFalse();
+        assertThat(opener.openToBytes(opener.read(toFull), fullDek, false)).isEqualTo(avro);
+        assertThat(opener.read(toReference).hasReference()).isTrue();
+        assertThat(opener.openToBytes(opener.read(toReference), fullDek, false)).isEqualTo(avro);
+        assertThat(avro(opener.open(opener.decode(toReference), fullDek))).isEqualTo(avro);
+        Dek otherDek = dek(key(9), 8, REFERENCE);
+        assertThatThrownBy(() -> opener.openToBytes(opener.read(toReference), otherDek, false))
+                .isInstanceOf(TamperedRecordException.class);
     }
 
     @Test

@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -197,10 +198,40 @@ class DataKeyTopicKafkaTest {
 
         assertThat(e.retriable()).isTrue();
         assertThat(e.getMessage())
-                .startsWith(
-                        "publishing the data-key entry of org acme to topic no-such-topic failed: ")
-                .contains("TimeoutException")
-                .endsWith(". Check that the topic exists and the brokers are reachable");
+                .isEqualTo(
+                        "publishing the data-key entry of org acme to topic no-such-topic failed:"
+                            + " io.cmekflink.config.ConfigException: data-key topic no-such-topic"
+                            + " does not exist: create it with cleanup.policy=compact. Check that"
+                            + " the topic exists with cleanup.policy=compact and that the brokers"
+                            + " are reachable");
+        // The publisher checked before it sent, so the broker did not create the topic.
+        assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS))
+                .doesNotContain("no-such-topic");
+    }
+
+    @Test
+    void publishToDeletePolicyTopicIsRetriable() throws Exception {
+        String topic = "data-keys-deleting-" + TOPICS.incrementAndGet();
+        kafka.createTopics(1, List.of(topic));
+
+        DataKeyException e;
+        try (DataKeyPublisher publisher = new DataKeyPublisher(settings(), topic)) {
+            e = failure(publisher.publish(entry("acme", 1)));
+        }
+
+        assertThat(e.retriable()).isTrue();
+        assertThat(e.getMessage()).contains("has cleanup.policy=delete, expected compact");
+        assertThat(
+                        admin.listOffsets(
+                                        Map.of(
+                                                new TopicPartition(topic, 0),
+                                                org.apache.kafka.clients.admin.OffsetSpec.latest()))
+                                .all()
+                                .get(30, TimeUnit.SECONDS)
+                                .get(new TopicPartition(topic, 0))
+                                .offset())
+                .as("entries written")
+                .isZero();
     }
 
     @Test
@@ -214,9 +245,45 @@ class DataKeyTopicKafkaTest {
         assertThat(e.retriable()).isTrue();
         assertThat(e.getMessage())
                 .startsWith(
-                        "publishing the data-key entry of org acme to topic "
-                                + topic
-                                + " failed: java.lang.IllegalStateException");
+                        "publishing the data-key entry of org acme to topic " + topic + " failed: ")
+                .contains("AdminClient is closing");
+    }
+
+    @Test
+    void entryInAddedPartitionIsFound() throws Exception {
+        String topic = newCompactedTopic(1);
+        try (DataKeyLookup lookup = new DataKeyLookup(settings(), topic, LOOKUP_TIMEOUT)) {
+            DataKeyReference first = publish(topic, entry("acme", 1));
+            // The lookup's consumer now holds metadata of one partition, kept for minutes.
+            assertThat(await(lookup.find(first)).orgId()).isEqualTo("acme");
+            admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(4)))
+                    .all()
+                    .get(30, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (admin.describeTopics(List.of(topic))
+                            .allTopicNames()
+                            .get(30, TimeUnit.SECONDS)
+                            .get(topic)
+                            .partitions()
+                            .size()
+                    < 4) {
+                assertThat(System.nanoTime()).as("partitions listed in time").isLessThan(deadline);
+                Thread.sleep(20);
+            }
+
+            DataKeyReference added = null;
+            try (DataKeyPublisher publisher = new DataKeyPublisher(settings(), topic)) {
+                for (int i = 2; i < 60 && added == null; i++) {
+                    DataKeyReference reference = await(publisher.publish(entry("acme", i)));
+                    if (reference.partition() > 0) {
+                        added = reference;
+                    }
+                }
+            }
+
+            assertThat(added).as("an entry in an added partition").isNotNull();
+            assertThat(await(lookup.find(added)).orgId()).isEqualTo("acme");
+        }
     }
 
     @Test
@@ -325,8 +392,11 @@ class DataKeyTopicKafkaTest {
         // Kafka deletes records only from topics whose cleanup.policy includes delete.
         String topic = "data-keys-deleted-" + TOPICS.incrementAndGet();
         kafka.createTopics(1, List.of(topic));
-        DataKeyReference first = publish(topic, entry("acme", 1));
-        publish(topic, entry("acme", 2));
+        // The publisher rejects such a topic, so the entries are produced directly.
+        byte[] key = DataKeyEntry.newEntryKey();
+        RecordMetadata written = produce(topic, key, entry("acme", 1).encode());
+        DataKeyReference first = DataKeyReference.of(written.partition(), written.offset(), key);
+        produce(topic, DataKeyEntry.newEntryKey(), entry("acme", 2).encode());
         admin.deleteRecords(Map.of(new TopicPartition(topic, 0), RecordsToDelete.beforeOffset(1)))
                 .all()
                 .get(30, TimeUnit.SECONDS);

@@ -3,6 +3,7 @@ package io.cmekflink.dek;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.cmekflink.kms.GeneratedDataKey;
 import io.cmekflink.kms.KmsCallException;
 import io.cmekflink.kms.KmsCallListener;
 import io.cmekflink.kms.KmsClients;
@@ -125,6 +126,45 @@ class DekCacheTest {
         Dek refreshed = awaitReplacement(cache, first);
         assertThat(refreshed.keyArn()).isEqualTo(keyArn);
         assertThat(generateCalls()).isEqualTo(2);
+    }
+
+    @Test
+    void failedRefreshKeepsValidDek() {
+        CompletableFuture<GeneratedDataKey> refresh = new CompletableFuture<>();
+        List<String> calls = new ArrayList<>();
+        DekCache cache =
+                new DekCache(
+                        new DekCacheSettings(
+                                MAX_AGE, REFRESH_AHEAD, 1000, 1000, Duration.ofSeconds(30)),
+                        (org, arn) -> {
+                            calls.add(arn);
+                            return calls.size() == 1
+                                    ? dataKeys.generateDataKey(
+                                            arn, Map.of("org_id", org, "purpose", "cmek-flink/v1"))
+                                    : refresh;
+                        },
+                        ticker,
+                        Runnable::run);
+        Dek first = cache.dekFor(ORG, keyArn).join();
+        ticker.advance(MAX_AGE.minus(REFRESH_AHEAD).plusSeconds(1));
+        // This hit starts the refresh, which then fails after its retries.
+        assertThat(cache.dekFor(ORG, keyArn).join()).isSameAs(first);
+        assertThat(calls).hasSize(2);
+        refresh.completeExceptionally(
+                new KmsCallException(
+                        KmsErrorKind.THROTTLED,
+                        "GenerateDataKey",
+                        keyArn,
+                        "ThrottlingException",
+                        "req-1",
+                        3,
+                        "rate exceeded",
+                        null));
+
+        CompletableFuture<Dek> next = cache.dekFor(ORG, keyArn);
+
+        assertThat(next.isCompletedExceptionally()).isFalse();
+        assertThat(next.join()).isSameAs(first);
     }
 
     @Test

@@ -84,7 +84,8 @@ class EncryptDeadlineTest {
             assertThat(letter.message())
                     .isEqualTo(
                             "no data key within async.timeout (2500ms); check KMS latency and"
-                                    + " throttling, or raise async.timeout");
+                                    + " throttling, and the data-key topic's brokers when"
+                                    + " encryption.data-key-topic is set, or raise async.timeout");
             assertThat(letter.sourceOffset()).isEqualTo(2L);
 
             // The record's third GenerateDataKey call went out, and its late DEK adds no output.

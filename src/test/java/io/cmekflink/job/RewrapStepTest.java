@@ -150,7 +150,8 @@ class RewrapStepTest {
         assertThat(letter.message())
                 .isEqualTo(
                         "no re-wrapped EDEK within async.timeout (2500ms); check KMS latency and"
-                                + " throttling, or raise async.timeout");
+                                + " throttling, and the data-key topic's brokers when"
+                                + " encryption.data-key-topic is set, or raise async.timeout");
         assertThat(letter.sourceOffset()).isEqualTo(3L);
         // The fourth call still goes out, and its late response adds no output.
         JobHarness.await(
