@@ -21,9 +21,6 @@ import io.cmekflink.local.Topics;
 import io.cmekflink.local.demo.GeneratedKongEntry;
 import io.cmekflink.local.demo.KongLogGenerator;
 import io.cmekflink.local.kms.KmsEmulator;
-import io.cmekflink.local.scan.PlaintextScanner;
-import io.cmekflink.local.scan.Scan;
-import io.cmekflink.local.scan.TopicBytes;
 import io.cmekflink.schema.DerivedSchemaRegistry;
 import io.cmekflink.testing.JobChecks;
 import io.cmekflink.testing.JobHarness;
@@ -60,7 +57,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.LogManager;
@@ -976,19 +972,7 @@ class BadInputIT {
 
         /** Scans every byte of both output topics, uncommitted data included. */
         private void checkNoPlaintext() throws Exception {
-            PlaintextScanner scanner = PlaintextScanner.of(sensitive);
-            assertThat(scanner.selfTest()).isPositive();
-            Scan scan = scanner.newScan();
-            java.util.Properties props = new java.util.Properties();
-            props.put("bootstrap.servers", kafka.bootstrapServers());
-            props.put("max.partition.fetch.bytes", String.valueOf(16 << 20));
-            TopicBytes.read(
-                    props,
-                    List.of(h.encrypted(), h.deadLetters()),
-                    IsolationLevel.READ_UNCOMMITTED,
-                    TIMEOUT,
-                    scan);
-            assertThat(scan.result().hitCount()).isZero();
+            h.assertNoPlaintext(sensitive, List.of(h.encrypted(), h.deadLetters()), TIMEOUT);
         }
     }
 

@@ -18,9 +18,6 @@ import io.cmekflink.local.Topics;
 import io.cmekflink.local.demo.GeneratedKongEntry;
 import io.cmekflink.local.demo.KongLogGenerator;
 import io.cmekflink.local.kms.KmsEmulator;
-import io.cmekflink.local.scan.PlaintextScanner;
-import io.cmekflink.local.scan.Scan;
-import io.cmekflink.local.scan.TopicBytes;
 import io.cmekflink.schema.DerivedSchema;
 import io.cmekflink.schema.EnvelopeSchema;
 import io.cmekflink.testing.JobHarness;
@@ -41,7 +38,6 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.IsolationLevel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -222,18 +218,9 @@ class DataKeyReferenceIT {
                 .isEmpty();
 
         // No sensitive value in the data-key topic or the encrypted topic.
-        PlaintextScanner scanner = PlaintextScanner.of(out.sensitive());
-        Scan scan = scanner.newScan();
-        java.util.Properties props = new java.util.Properties();
-        props.put("bootstrap.servers", kafka.bootstrapServers());
-        TopicBytes.read(
-                props,
-                List.of(dataKeys, h.encrypted()),
-                IsolationLevel.READ_UNCOMMITTED,
-                TIMEOUT,
-                scan);
-        assertThat(scanner.searchedValueCount()).isGreaterThan(50);
-        assertThat(scan.result().hitCount()).isZero();
+        int searched =
+                h.assertNoPlaintext(out.sensitive(), List.of(dataKeys, h.encrypted()), TIMEOUT);
+        assertThat(searched).isGreaterThan(50);
     }
 
     @Test

@@ -20,9 +20,6 @@ import io.cmekflink.local.kms.KmsAction;
 import io.cmekflink.local.kms.KmsEmulator;
 import io.cmekflink.local.kms.KmsErrorType;
 import io.cmekflink.local.kms.KmsOperation;
-import io.cmekflink.local.scan.PlaintextScanner;
-import io.cmekflink.local.scan.Scan;
-import io.cmekflink.local.scan.TopicBytes;
 import io.cmekflink.schema.DerivedSchemaRegistry;
 import io.cmekflink.testing.JobHarness;
 import io.cmekflink.testing.TestAws;
@@ -41,7 +38,6 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.IsolationLevel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -188,14 +184,7 @@ class DeadLetterPolicyIT {
         assertSealed(byCode.get(ErrorCode.NO_KEY_LINKED), "org-late", false, now);
 
         // Sealed or dropped, no value is readable in the dead-letter topic.
-        Scan scan = PlaintextScanner.of(sensitive).newScan();
-        TopicBytes.read(
-                kafka.clientProperties(),
-                List.of(h.deadLetters()),
-                IsolationLevel.READ_UNCOMMITTED,
-                TIMEOUT,
-                scan);
-        assertThat(scan.result().hitCount()).as(scan.result().report()).isZero();
+        h.assertNoPlaintext(sensitive, List.of(h.deadLetters()), TIMEOUT);
 
         // The late org links its key; the replay feeds back the three sealed inputs and refuses
         // the four dropped ones, naming each.

@@ -7,6 +7,10 @@ import io.cmekflink.job.Jobs;
 import io.cmekflink.link.KeyChangeEvent;
 import io.cmekflink.local.EmbeddedKafka;
 import io.cmekflink.local.Topics;
+import io.cmekflink.local.scan.PlaintextScanner;
+import io.cmekflink.local.scan.Scan;
+import io.cmekflink.local.scan.ScanResult;
+import io.cmekflink.local.scan.TopicBytes;
 import io.cmekflink.testkit.CmekFlinkExtension;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.core.execution.JobClient;
@@ -25,6 +30,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.IsolationLevel;
 
 /** Topics, job definitions and running jobs of the integration tests. */
 public final class JobHarness {
@@ -330,6 +336,34 @@ public final class JobHarness {
      */
     public static byte[] avro(GenericRecord record) {
         return CmekFlinkExtension.avroBinary(record);
+    }
+
+    /**
+     * Scans every byte of {@code topics}, uncommitted data included, for the sensitive values and
+     * fails with the scan's report when one is found. The scanner must first find a value planted
+     * in a sample, so that a broken scanner cannot pass.
+     *
+     * @return how many distinct values the scan searched for
+     */
+    public int assertNoPlaintext(List<String> sensitive, List<String> topics, Duration timeout) {
+        PlaintextScanner scanner = PlaintextScanner.of(sensitive);
+        if (scanner.selfTest() <= 0) {
+            throw new AssertionError("the plaintext scanner did not find its planted value");
+        }
+        Scan scan = scanner.newScan();
+        Properties props = kafka.clientProperties();
+        props.put("max.partition.fetch.bytes", String.valueOf(16 << 20));
+        TopicBytes.read(props, topics, IsolationLevel.READ_UNCOMMITTED, timeout, scan);
+        ScanResult result = scan.result();
+        if (result.hitCount() != 0) {
+            throw new AssertionError(
+                    result.hitCount()
+                            + " sensitive values found in "
+                            + topics
+                            + ": "
+                            + result.report());
+        }
+        return scanner.searchedValueCount();
     }
 
     /** Reads every committed dead letter of {@code topic}. */
