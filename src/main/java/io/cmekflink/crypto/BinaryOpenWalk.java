@@ -26,10 +26,11 @@ import org.apache.avro.io.BinaryData;
  * entries sorted by key. Wherever the bytes might differ from that, or the record might fail on
  * that path, the walk throws {@link BinaryWalk.Fallback}, and the caller opens the record on the
  * GenericRecord path, which produces the exact error. Besides the cases that {@link BinaryWalk}
- * lists, the walk falls back on an envelope that is not written the way the sealers write it
- * (format version 1 with a key ARN or 2 with a 16-byte reference, the context's two keys in order,
- * one map block), on an envelope that names another derived schema than the header, on an org id
- * field that differs from the envelope's, and on a tag that does not verify.
+ * lists, the walk falls back on an envelope that is not written the way the sealers write it. The
+ * sealers write format version 1 with a key ARN or 2 with a 16-byte reference, the context's two
+ * keys in order and one map block. The walk also falls back on an envelope that names another
+ * derived schema than the header, on an org id field that differs from the envelope's, and on a tag
+ * that does not verify.
  *
  * <p>Holds reusable buffers, so each thread needs its own instance. A record read on one thread can
  * be opened on another; that thread's walk reads it again. The plaintext buffer is zeroed before
@@ -71,7 +72,6 @@ final class BinaryOpenWalk extends BinaryWalk {
     private SealedRecord prepared;
 
     private int envelopeStart;
-    private int formatVersion;
     private int nonceAt;
     private int tagAt;
     private int keyArnAt;
@@ -211,7 +211,7 @@ final class BinaryOpenWalk extends BinaryWalk {
      * up to the end of the payload.
      */
     private void readEnvelope(BinaryPlan plan) {
-        formatVersion = readInt();
+        int formatVersion = readInt();
         if (formatVersion == EnvelopeSchema.FORMAT_VERSION) {
             keyArnLength = readNonEmptyLength();
         } else if (formatVersion == EnvelopeSchema.REFERENCE_FORMAT_VERSION) {

@@ -271,8 +271,8 @@ final class BinarySealWalk extends BinaryWalk {
         if (dek != cachedDek.get() || !orgId.equals(cachedEnvelopeOrgId)) {
             ByteArrayEncoder start = new ByteArrayEncoder(512);
             start.writeInt(SealWalk.formatVersionOf(dek));
-            start.writeString(dek.hasReference() ? "" : dek.keyArn());
-            byte[] edek = dek.hasReference() ? dek.reference() : dek.edek();
+            start.writeString(SealWalk.envelopeKeyArn(dek));
+            byte[] edek = SealWalk.envelopeEdek(dek);
             start.writeBytes(edek, 0, edek.length);
             start.setItemCount(2);
             start.writeString(EncryptionContext.ORG_ID_KEY);

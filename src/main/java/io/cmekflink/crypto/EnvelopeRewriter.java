@@ -13,8 +13,8 @@ import org.apache.avro.generic.GenericRecord;
 
 /**
  * Replaces the key ARN and EDEK, or the data-key reference, in the envelope of an encrypted record,
- * for re-wrapping: the ciphertext, nonce and tag stay as they are, because the DEK stays the same
- * and the associated data covers neither the key ARN nor the EDEK.
+ * for re-wrapping. The ciphertext, nonce and tag stay as they are, because the DEK stays the same
+ * and the associated data covers none of these envelope fields.
  *
  * <p>Thread safety: all methods may be called from any thread.
  */

@@ -93,7 +93,7 @@ final class SealWalk {
                     plan.envelopePosition,
                     Envelope.record(
                             formatVersionOf(dek),
-                            dek.hasReference() ? "" : dek.keyArn(),
+                            envelopeKeyArn(dek),
                             edekOf(dek),
                             encryptionContext(orgId),
                             nonce,
@@ -386,14 +386,23 @@ final class SealWalk {
                 : EnvelopeSchema.FORMAT_VERSION;
     }
 
+    /** Returns the envelope's key ARN for {@code dek}: empty when it carries a reference. */
+    static String envelopeKeyArn(Dek dek) {
+        return dek.hasReference() ? "" : dek.keyArn();
+    }
+
+    /** Returns a copy of the envelope's {@code edek} field for {@code dek}: EDEK or reference. */
+    static byte[] envelopeEdek(Dek dek) {
+        return dek.hasReference() ? dek.reference() : dek.edek();
+    }
+
     /**
-     * Returns what the envelope's {@code edek} field holds for {@code dek}: its EDEK, or its
-     * data-key reference. It is copied once per DEK; the envelopes of one DEK's records share the
-     * copy, which nothing writes to.
+     * Returns {@link #envelopeEdek} of {@code dek}, copied once per DEK. The envelopes of one DEK's
+     * records share the copy, which nothing writes to.
      */
     private byte[] edekOf(Dek dek) {
         if (dek != cachedDek.get()) {
-            cachedEdek = dek.hasReference() ? dek.reference() : dek.edek();
+            cachedEdek = envelopeEdek(dek);
             cachedDek = new WeakReference<>(dek);
         }
         return cachedEdek;

@@ -54,7 +54,7 @@ public final class DataKeyLookup implements AutoCloseable {
      */
     private static final Duration POLL_INTERVAL = Duration.ofMillis(100);
 
-    /** The least time a request to the broker gets, even when the lookup's time is nearly out. */
+    /** The minimum time of each broker request, even when the lookup's time has nearly run out. */
     static final Duration MIN_REQUEST_TIME = Duration.ofMillis(500);
 
     /** A lookup needs one record, and the broker returns at least one batch whatever the limit. */
@@ -228,9 +228,9 @@ public final class DataKeyLookup implements AutoCloseable {
     }
 
     /**
-     * Checks that the reference's partition exists. The consumer answers from metadata that may be
-     * minutes old, so a partition it does not know is checked again against the brokers before the
-     * lookup gives up: partitions added since would otherwise look missing.
+     * Checks that the reference's partition exists. The consumer lists partitions from metadata
+     * that may be minutes old, so an unknown partition is checked again against the brokers before
+     * the lookup gives up, because partitions added since would otherwise look missing.
      */
     private void requirePartition(DataKeyReference reference, long deadline) {
         List<PartitionInfo> partitions = consumer.partitionsFor(topic, requestTime(deadline));

@@ -139,8 +139,8 @@ public final class Dek {
     }
 
     /**
-     * A copy of the data-key reference that records sealed under this DEK carry in place of the
-     * EDEK, or null when they carry the EDEK itself.
+     * Returns a copy of the data-key reference that records sealed under this DEK carry in place of
+     * the EDEK, or null when they carry the EDEK itself.
      */
     public byte[] reference() {
         return reference == null ? null : reference.clone();

@@ -15,7 +15,7 @@ public record GeneratedDataKey(
         this(plaintext, edek, keyArn, attempts, null);
     }
 
-    /** Returns this answer with the reference of the DEK's published data-key entry. */
+    /** Returns a copy with the reference of the DEK's published data-key entry. */
     public GeneratedDataKey withReference(byte[] newReference) {
         return new GeneratedDataKey(plaintext, edek, keyArn, attempts, newReference);
     }

@@ -113,7 +113,7 @@ class EnvelopeTest {
     }
 
     @Test
-    void withReferenceAndWithKeyKeepTheFormatVersion() {
+    void rewrapKeepsFormatVersion() {
         byte[] other = new byte[16];
         other[0] = 1;
         other[1] = 9;

@@ -254,7 +254,7 @@ class DataKeyTopicKafkaTest {
         String topic = newCompactedTopic(1);
         try (DataKeyLookup lookup = new DataKeyLookup(settings(), topic, LOOKUP_TIMEOUT)) {
             DataKeyReference first = publish(topic, entry("acme", 1));
-            // The lookup's consumer now holds metadata of one partition, kept for minutes.
+            // The lookup's consumer now caches metadata with one partition, for minutes.
             assertThat(await(lookup.find(first)).orgId()).isEqualTo("acme");
             admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(4)))
                     .all()
